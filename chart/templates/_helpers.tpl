@@ -1,0 +1,161 @@
+{{/*
+Chart name, or nameOverride. Truncated to 63 characters: the DNS label limit for names.
+*/}}
+{{- define "taskflow-api.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified app name: fullnameOverride, else "<release>-<name>", collapsed to the release
+name when it already contains the chart name (release "taskflow-api" -> "taskflow-api").
+*/}}
+{{- define "taskflow-api.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Chart label value: "<name>-<version>", "+" is not allowed in label values.
+*/}}
+{{- define "taskflow-api.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Kubernetes recommended labels, on every object.
+*/}}
+{{- define "taskflow-api.labels" -}}
+helm.sh/chart: {{ include "taskflow-api.chart" . }}
+{{ include "taskflow-api.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "taskflow-api.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: taskflow
+{{- end }}
+
+{{/*
+Selector labels: immutable on a Deployment, so only name and instance, never the version.
+*/}}
+{{- define "taskflow-api.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "taskflow-api.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+ServiceAccount the pods run as.
+*/}}
+{{- define "taskflow-api.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "taskflow-api.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Image tag: image.tag, else the chart's appVersion.
+*/}}
+{{- define "taskflow-api.imageTag" -}}
+{{- .Values.image.tag | default .Chart.AppVersion }}
+{{- end }}
+
+{{- define "taskflow-api.image" -}}
+{{- printf "%s:%s" .Values.image.repository (include "taskflow-api.imageTag" .) }}
+{{- end }}
+
+{{/*
+Name of the Service the Valkey subchart creates. The subchart runs under the alias "redis", so
+its .Chart.Name is "redis" and its fullname helper yields "<release>-redis" (or the release name
+when that already contains "redis", or its own fullnameOverride).
+*/}}
+{{- define "taskflow-api.redisServiceName" -}}
+{{- $redis := .Values.redis }}
+{{- if $redis.fullnameOverride }}
+{{- $redis.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default "redis" $redis.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Redis URL without credentials (the password reaches the pod separately, from the Secret).
+In-cluster: the Valkey subchart's Service. External: externalRedis.host is required, and TLS
+selects the rediss:// scheme (ElastiCache with in-transit encryption refuses plain TCP).
+*/}}
+{{- define "taskflow-api.redisUrl" -}}
+{{- if .Values.redis.enabled -}}
+{{- $port := 6379 }}
+{{- with .Values.redis.service }}{{ with .port }}{{ $port = . }}{{ end }}{{ end -}}
+redis://{{ include "taskflow-api.redisServiceName" . }}.{{ .Release.Namespace }}.svc:{{ $port }}
+{{- else -}}
+{{- $host := required "externalRedis.host is required when redis.enabled=false (the ElastiCache primary endpoint)" .Values.externalRedis.host -}}
+{{ ternary "rediss" "redis" .Values.externalRedis.tls }}://{{ $host }}:{{ .Values.externalRedis.port }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of the Secret the pods read the Redis password from. Required: the chart never creates it.
+*/}}
+{{- define "taskflow-api.secretName" -}}
+{{- required "existingSecret.name is required: the name of the Secret (created by the Pulumi program) that holds the Redis password" .Values.existingSecret.name }}
+{{- end }}
+
+{{/*
+Pod and container security settings for Pod Security Standards "restricted". Shared by the app,
+the migration hook and the helm test pod so no pod can drift below the namespace's policy.
+*/}}
+{{- define "taskflow-api.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "taskflow-api.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+Non-secret settings as a flat map: the ConfigMap's data, and the source of the checksum that
+rolls the pods when any of it changes.
+*/}}
+{{- define "taskflow-api.configData" -}}
+REDIS_URL: {{ include "taskflow-api.redisUrl" . | quote }}
+PORT: {{ .Values.containerPort | quote }}
+{{- range $key, $value := .Values.config }}
+{{ $key }}: {{ $value | toString | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Redis password, from the Secret the Pulumi program created before the release.
+*/}}
+{{- define "taskflow-api.secretEnv" -}}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "taskflow-api.secretName" . }}
+      key: {{ .Values.existingSecret.redisPasswordKey }}
+{{- end }}

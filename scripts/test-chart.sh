@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Chart test suite, offline, with real Helm:
+#   1. for every stack (Pulumi.<stack>.yaml): the Helm values the Pulumi program computes
+#      (`npm run plan -- --values-only`), linted by Helm 4 and Helm 3 (--strict), rendered for
+#      the oldest and newest Kubernetes we support and validated by kubeconform -strict against
+#      offline schemas, checked by the static linter and by test/chart/check-manifests.js;
+#   2. helm-unittest suites in chart/tests/ (one per template), under Helm 4 and Helm 3;
+#   3. test/chart/bad-values/*.yaml: each must be rejected with an error naming its key.
+#
+#   bash scripts/test-chart.sh
+#   CHART_TEST_VALUES_DIR=dir bash scripts/test-chart.sh   # use dir/<stack>.yaml instead of plan
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=scripts/tools.sh
+source scripts/tools.sh
+set +e
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/taskflow-chart-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+chart=$(bash scripts/stage-chart.sh "$work/stage") || exit 1
+
+pass=0 fail=0 renders=0
+check() { # check NAME CMD... : run CMD, record the result, show its output only on failure
+  local name=$1 out; shift
+  if out=$("$@" 2>&1); then
+    pass=$((pass + 1)); printf '  ok    %s\n' "$name"
+  else
+    fail=$((fail + 1)); printf '  FAIL  %s\n' "$name"; printf '%s\n' "$out" | sed 's/^/        /' | head -40
+  fi
+}
+
+# render HELM OUT ARGS... : helm template into OUT, counted.
+render() {
+  local helm=$1 out=$2; shift 2
+  "$helm" template taskflow-api "$chart" --namespace taskflow "$@" > "$out" || return 1
+  renders=$((renders + 1))
+  grep -q '^kind: Deployment' "$out"
+}
+
+kubeconform_check() { # FILE K8S_VERSION
+  "$KUBECONFORM" -strict -summary -kubernetes-version "$2" \
+    -schema-location "$TOOLS_SCHEMAS/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+    "$1"
+}
+
+lint_ours() { # FILE : the static linter over the objects our own templates render
+  node test/chart/split-ours.js "$1" > "$1.ours.yaml" || return 1
+  if [[ $LINTER == kube-linter ]]; then
+    "$TOOLS_BIN/kube-linter" lint --config chart/.kube-linter.yaml "$1.ours.yaml"
+  else
+    "$TOOLS_BIN/kube-score" score --output-format ci --exit-one-on-warning \
+      $(sed -n 's/^ *- *\([a-z0-9-]*\) *#.*/--ignore-test \1/p' test/chart/kube-score-ignores.txt) "$1.ours.yaml"
+  fi
+}
+
+stacks=$(ls Pulumi.*.yaml 2>/dev/null | sed -n 's/^Pulumi\.\(.*\)\.yaml$/\1/p')
+[[ -n $stacks ]] || { echo "no Pulumi.<stack>.yaml files: nothing to render" >&2; exit 1; }
+newest=${K8S_SCHEMA_VERSIONS##* }
+
+echo "== stacks: values from the Pulumi program, rendered and validated"
+for stack in $stacks; do
+  dir=$work/values/$stack; mkdir -p "$dir"
+  if [[ -n ${CHART_TEST_VALUES_DIR:-} ]]; then
+    cp "$CHART_TEST_VALUES_DIR/$stack.yaml" "$dir/values.yaml"
+  else
+    check "$stack: plan computes Helm values from Pulumi.$stack.yaml" \
+      npx --no-install ts-node --transpile-only scripts/plan.ts --stack "$stack" --out "$dir" --values-only
+  fi
+  values=$dir/values.yaml
+  [[ -f $values ]] || continue
+  check "$stack: helm4 lint --strict" "$HELM4" lint --strict "$chart" --namespace taskflow -f "$values"
+  check "$stack: helm3 lint --strict" "$HELM3" lint --strict "$chart" --namespace taskflow -f "$values"
+  for kv in $K8S_SCHEMA_VERSIONS; do
+    out=$dir/k8s-$kv.yaml
+    check "$stack: helm4 template --kube-version $kv" render "$HELM4" "$out" -f "$values" --kube-version "$kv"
+    check "$stack: kubeconform -strict (Kubernetes $kv)" kubeconform_check "$out" "$kv"
+  done
+  out=$dir/helm3.yaml
+  check "$stack: helm3 template" render "$HELM3" "$out" -f "$values"
+  check "$stack: kubeconform -strict (Helm 3 render, Kubernetes $newest)" kubeconform_check "$out" "$newest"
+  check "$stack: $LINTER finds nothing in our objects" lint_ours "$dir/k8s-$newest.yaml"
+  check "$stack: pods are PSS restricted, resources set, no Secret rendered" \
+    node test/chart/check-manifests.js "$dir/k8s-$newest.yaml"
+done
+
+echo "== helm-unittest suites (chart/tests)"
+cp -R chart/tests "$chart/tests"
+check "helm-unittest under Helm 4" "$HELM4" unittest --color=false "$chart"
+check "helm-unittest under Helm 3" "$HELM3" unittest --color=false "$chart"
+
+echo "== bad values are rejected, naming the key"
+baseline=test/chart/bad-values/baseline.yaml
+check "the valid baseline renders (Helm 4)" render "$HELM4" "$work/baseline.yaml" -f "$baseline"
+check "the valid baseline renders (Helm 3)" render "$HELM3" "$work/baseline3.yaml" -f "$baseline"
+rejects() { # HELM FILE EXPECTED-REGEX
+  local out
+  if out=$("$1" template taskflow-api "$chart" -f "$baseline" -f "$2" 2>&1); then
+    echo "rendered without error; expected an error matching: $3"; return 1
+  fi
+  grep -Eq -- "$3" <<<"$out" || { echo "error does not match /$3/:"; echo "$out"; return 1; }
+}
+for bad in test/chart/bad-values/*.yaml; do
+  [[ $bad == "$baseline" ]] && continue
+  expect=$(sed -n 's/^# expect: //p' "$bad")
+  [[ -n $expect ]] || { check "$(basename "$bad") has an '# expect:' line" false; continue; }
+  for helm in "$HELM4" "$HELM3"; do
+    check "$(basename "$bad" .yaml) rejected by $(basename "$helm")" rejects "$helm" "$bad" "$expect"
+  done
+done
+
+echo "chart: $renders renders"
+echo "chart: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
