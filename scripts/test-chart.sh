@@ -89,6 +89,9 @@ cp -R chart/tests "$chart/tests"
 check "helm-unittest under Helm 4" "$HELM4" unittest --color=false "$chart"
 check "helm-unittest under Helm 3" "$HELM3" unittest --color=false "$chart"
 
+echo "== documentation"
+check "chart/README.md documents every value (scripts/chart-docs.js --check)" node scripts/chart-docs.js --check
+
 echo "== bad values are rejected, naming the key"
 baseline=test/chart/bad-values/baseline.yaml
 check "the valid baseline renders (Helm 4)" render "$HELM4" "$work/baseline.yaml" -f "$baseline"
