@@ -1,0 +1,111 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+import type { Config } from "../config";
+import { buildChartValues, ChartValues, REDIS_PASSWORD_KEY } from "./chart-values";
+
+/**
+ * The chart, relative to the project root. Kept relative on purpose: the path is an input of the
+ * release and is stored in the state, so an absolute path would show a diff on every machine.
+ */
+export const CHART_PATH = "./chart";
+
+/** Pod Security Standard enforced on the namespace (the chart's pods comply with it). */
+const POD_SECURITY_LEVEL = "restricted";
+
+export interface TaskflowApiArgs {
+    /** Validated stack config. */
+    readonly config: Config;
+    /** ElastiCache endpoint and AUTH token; absent in inCluster mode (a password is generated). */
+    readonly redis?: {
+        readonly host: pulumi.Input<string>;
+        readonly port: pulumi.Input<number>;
+        readonly authToken: pulumi.Input<string>;
+    };
+    /** IAM role for the ServiceAccount (IRSA); none when absent. */
+    readonly roleArn?: pulumi.Input<string>;
+    /** Content hash of the chart directory (see chart-hash.ts). */
+    readonly chartHash: string;
+}
+
+/**
+ * taskflow-api on Kubernetes: its namespace (optional), the Secret with the Redis credentials and
+ * the Helm release of ./chart.
+ */
+export class TaskflowApi extends pulumi.ComponentResource {
+    public readonly namespace: pulumi.Output<string>;
+    public readonly secretName: pulumi.Output<string>;
+    /** Helm values given to the release. Never contains a secret value. */
+    public readonly values: pulumi.Output<ChartValues>;
+    public readonly releaseName: pulumi.Output<string>;
+    public readonly releaseStatus: pulumi.Output<string>;
+    public readonly release: k8s.helm.v3.Release;
+
+    constructor(name: string, args: TaskflowApiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("taskflow:app:TaskflowApi", name, {}, opts);
+        const cfg = args.config;
+
+        this.namespace = cfg.namespace.create
+            ? new k8s.core.v1.Namespace(`${name}-ns`, {
+                metadata: {
+                    name: cfg.namespace.name,
+                    labels: {
+                        "pod-security.kubernetes.io/enforce": POD_SECURITY_LEVEL,
+                        "pod-security.kubernetes.io/audit": POD_SECURITY_LEVEL,
+                        "pod-security.kubernetes.io/warn": POD_SECURITY_LEVEL,
+                    },
+                },
+            }, { parent: this }).metadata.name
+            : pulumi.output(cfg.namespace.name);
+
+        // ElastiCache brings its AUTH token; the in-cluster Valkey gets a generated password.
+        // Alphanumeric only: it ends up in a redis:// URL.
+        const password = args.redis?.authToken ?? new random.RandomPassword(`${name}-redis-password`, {
+            length: 32,
+            special: false,
+            keepers: { version: String(cfg.redis.authTokenVersion) },
+        }, { parent: this }).result;
+
+        const secret = new k8s.core.v1.Secret(`${name}-redis-auth`, {
+            metadata: {
+                name: `${cfg.release.name}-redis-auth`,
+                namespace: this.namespace,
+                labels: { "app.kubernetes.io/name": "taskflow-api", "app.kubernetes.io/managed-by": "pulumi" },
+            },
+            type: "Opaque",
+            stringData: { [REDIS_PASSWORD_KEY]: pulumi.secret(password) },
+        }, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
+        this.secretName = secret.metadata.name;
+
+        this.values = pulumi
+            .all([args.redis?.host, args.redis?.port, args.roleArn, this.secretName])
+            .apply(([redisHost, redisPort, roleArn, secretName]) =>
+                buildChartValues(cfg, { redisHost, redisPort, roleArn, secretName, chartHash: args.chartHash }));
+
+        this.release = new k8s.helm.v3.Release(name, {
+            name: cfg.release.name,
+            chart: CHART_PATH,
+            namespace: this.namespace,
+            values: this.values,
+            // Fetches the Valkey subchart when chart/charts/ is empty (it is not committed).
+            dependencyUpdate: true,
+            // A failed rollout rolls itself back and removes what it created.
+            atomic: true,
+            cleanupOnFail: true,
+            timeout: cfg.release.timeoutSeconds,
+            maxHistory: cfg.release.maxHistory,
+            createNamespace: false,
+        }, { parent: this, dependsOn: [secret] });
+
+        this.releaseName = this.release.status.name;
+        this.releaseStatus = this.release.status.status;
+
+        this.registerOutputs({
+            namespace: this.namespace,
+            secretName: this.secretName,
+            releaseName: this.releaseName,
+            releaseStatus: this.releaseStatus,
+        });
+    }
+}

@@ -1,0 +1,130 @@
+// One mock of the Pulumi engine for every unit test (and for the offline plan): it records each
+// registered resource and answers with plausible provider outputs. The infrastructure facts it
+// returns are PLACEHOLDERS, not anything real.
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+    /** Pulumi type token, e.g. "aws:elasticache/replicationGroup:ReplicationGroup". */
+    readonly type: string;
+    readonly name: string;
+    /** Inputs as the provider would receive them (secrets unwrapped). */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly inputs: Record<string, any>;
+    /** Provider reference (urn::id) for custom resources with an explicit provider. */
+    readonly provider?: string;
+    readonly custom: boolean;
+}
+
+/** Every resource registered since the last reset, in registration order. */
+export const recorded: RecordedResource[] = [];
+
+export function resetRecorded(): void {
+    recorded.length = 0;
+}
+
+/** Marker in every generated secret, so tests can search output for leaks. */
+export const MOCK_SECRET_MARKER = "mocksecret";
+
+export const PLACEHOLDER_ACCOUNT = "123456789012";
+export const PLACEHOLDER_ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+
+/** Outputs of the cluster stack as a StackReference returns them (placeholders). */
+export const PLACEHOLDER_CLUSTER_OUTPUTS = {
+    oidcProviderArn: `arn:aws:iam::${PLACEHOLDER_ACCOUNT}:oidc-provider/${PLACEHOLDER_ISSUER}`,
+    oidcIssuerUrl: `https://${PLACEHOLDER_ISSUER}`,
+    vpcId: "vpc-0fedcba9876543210",
+    privateSubnetIds: ["subnet-0fedcba9876543210", "subnet-0fedcba9876543211"],
+    nodeSecurityGroupId: "sg-0fedcba9876543210",
+    kubeconfig: "apiVersion: v1\nkind: Config\n# placeholder kubeconfig from the cluster stack\n",
+};
+
+/** Primary endpoint the mocked ElastiCache replication group reports. */
+export function placeholderRedisHost(name: string): string {
+    return `master.${name}-placeholder.abc123.use1.cache.amazonaws.com`;
+}
+
+function newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+    recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true });
+    const inputs = args.inputs;
+    const id = `${args.name}-id`;
+    if (args.type.startsWith("aws:")) {
+        const state: Record<string, unknown> = {
+            name: args.name,
+            arn: `arn:aws:mock:us-east-1:${PLACEHOLDER_ACCOUNT}:${args.name}`,
+            ...inputs,
+        };
+        switch (args.type) {
+            case "aws:elasticache/replicationGroup:ReplicationGroup":
+                // No `port`: @pulumi/aws 7 may leave it undefined, and the component must cope.
+                delete state.port;
+                state.primaryEndpointAddress = placeholderRedisHost(args.name);
+                break;
+            case "aws:iam/role:Role":
+                state.arn = `arn:aws:iam::${PLACEHOLDER_ACCOUNT}:role/${args.name}-placeholder`;
+                break;
+        }
+        return { id, state };
+    }
+    switch (args.type) {
+        case "random:index/randomPassword:RandomPassword":
+            return { id, state: { ...inputs, result: `${MOCK_SECRET_MARKER}-${args.name}-Zx9&Qr7#Lm2^` } };
+        case "pulumi:pulumi:StackReference":
+            return {
+                id: String(inputs.name),
+                state: { name: inputs.name, outputs: PLACEHOLDER_CLUSTER_OUTPUTS, secretOutputNames: ["kubeconfig"] },
+            };
+        case "kubernetes:helm.sh/v3:Release":
+            return {
+                id,
+                state: {
+                    ...inputs,
+                    status: {
+                        name: inputs.name, namespace: inputs.namespace, status: "deployed",
+                        revision: 1, chart: "taskflow-api", version: "0.1.0", appVersion: "1.0.0",
+                    },
+                },
+            };
+        default:
+            return { id, state: inputs };
+    }
+}
+
+export const mocks: pulumi.runtime.Mocks = {
+    newResource,
+    call: (args) => args.inputs,
+};
+
+/** Installs the mocks (idempotent). Must run before any resource is constructed. */
+export function installMocks(stack = "unit"): void {
+    pulumi.runtime.setMocks(mocks, "taskflow-api", stack, false);
+}
+
+installMocks();
+
+/** Resolves an Output to its value (`undefined` stays undefined). */
+export function promiseOf<T>(output: pulumi.Input<T> | undefined): Promise<pulumi.Unwrap<T> | undefined> {
+    if (output === undefined) return Promise.resolve(undefined);
+    return new Promise((resolve) => pulumi.output(output).apply((v) => {
+        resolve(v);
+        return v;
+    }));
+}
+
+// Internal to @pulumi/pulumi but stable for years: resolves once the RPC queue (every pending
+// resource registration) has drained.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs?: () => Promise<void> };
+
+/** Waits until every resource constructed so far has been registered with the mocks. */
+export async function settle(): Promise<void> {
+    if (settings.waitForRPCs) {
+        await settings.waitForRPCs();
+        return;
+    }
+    // Fallback: wait until the record stops growing.
+    let last = -1;
+    while (last !== recorded.length) {
+        last = recorded.length;
+        await new Promise((r) => setTimeout(r, 20));
+    }
+}

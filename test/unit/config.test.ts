@@ -1,0 +1,92 @@
+import * as assert from "assert";
+
+import { ConfigError, parseConfig } from "../../config";
+import { STACKS, stackRawConfig } from "../support/stacks";
+
+const redis = (v: object) => ({ "taskflow-api:redis": JSON.stringify(v) });
+const elasticache = (v: object) => ({
+    ...redis({ mode: "elasticache", ...v }),
+    "taskflow-api:aws": JSON.stringify({ region: "eu-west-1" }),
+    "taskflow-api:cluster": JSON.stringify({ stackReference: "acme/eks/qa" }),
+});
+
+describe("stack config", () => {
+    for (const stack of STACKS) {
+        it(`accepts Pulumi.${stack}.yaml`, () => {
+            assert.doesNotThrow(() => parseConfig(stackRawConfig(stack)));
+        });
+    }
+
+    it("keeps dev's Redis in the cluster and puts staging's and prod's on ElastiCache", () => {
+        assert.strictEqual(parseConfig(stackRawConfig("dev")).redis.mode, "inCluster");
+        assert.strictEqual(parseConfig(stackRawConfig("staging")).redis.mode, "elasticache");
+        assert.strictEqual(parseConfig(stackRawConfig("prod")).redis.mode, "elasticache");
+    });
+
+    it("defaults ElastiCache to one valkey 8.0 node (family valkey8) on port 6379 without failover", () => {
+        const cfg = parseConfig(elasticache({}));
+        assert.ok(cfg.redis.mode === "elasticache");
+        assert.deepStrictEqual(
+            [cfg.redis.engine, cfg.redis.engineVersion, cfg.redis.family, cfg.redis.numNodes, cfg.redis.multiAz, cfg.redis.port],
+            ["valkey", "8.0", "valkey8", 1, false, 6379],
+        );
+    });
+
+    it("derives the redis7 parameter group family for Redis OSS 7.1", () => {
+        const cfg = parseConfig(elasticache({ engine: "redis", engineVersion: "7.1" }));
+        assert.ok(cfg.redis.mode === "elasticache");
+        assert.strictEqual(cfg.redis.family, "redis7");
+    });
+
+    it("turns multi-AZ failover on by default once there is a replica", () => {
+        const cfg = parseConfig(elasticache({ numNodes: 2 }));
+        assert.ok(cfg.redis.mode === "elasticache" && cfg.redis.multiAz);
+    });
+
+    it("accepts the string scalars Pulumi passes for dotted keys (pulumi config set without --path)", () => {
+        const cfg = parseConfig({
+            "taskflow-api:redis.mode": "inCluster",
+            "taskflow-api:release.timeoutSeconds": "120",
+            "taskflow-api:namespace.create": "false",
+        });
+        assert.strictEqual(cfg.release.timeoutSeconds, 120);
+        assert.strictEqual(cfg.namespace.create, false);
+    });
+
+    it("ignores other namespaces such as aws: and kubernetes:", () => {
+        assert.doesNotThrow(() => parseConfig({ ...redis({ mode: "inCluster" }), "aws:region": "us-east-1", "kubernetes:context": "x" }));
+    });
+
+    it("names the ServiceAccount after the release unless told otherwise", () => {
+        const cfg = parseConfig({ ...redis({ mode: "inCluster" }), "taskflow-api:release": JSON.stringify({ name: "tf" }) });
+        assert.strictEqual(cfg.serviceAccount.name, "tf");
+    });
+
+    it("reports every problem at once, one line per key", () => {
+        try {
+            parseConfig({
+                ...redis({ mode: "inCluster", numNodes: 2 }),
+                "taskflow-api:release": JSON.stringify({ timeoutSeconds: 5 }),
+                "taskflow-api:typo": "1",
+            });
+            assert.fail("expected a ConfigError");
+        } catch (e) {
+            assert.ok(e instanceof ConfigError, String(e));
+            assert.strictEqual(e.problems.length, 3, e.message);
+            for (const key of ["taskflow-api:redis.numNodes", "taskflow-api:release.timeoutSeconds", "taskflow-api:typo"]) {
+                assert.ok(e.problems.some((p) => p.startsWith(`${key}:`)), `${key} missing in\n${e.message}`);
+            }
+        }
+    });
+
+    it("suggests the valid keys when a key is misspelt", () => {
+        assert.throws(() => parseConfig(redis({ mode: "inCluster", authTokenVersoin: 2 })), /taskflow-api:redis\.authTokenVersoin: unknown key \(valid keys here: mode, authTokenVersion/);
+    });
+
+    it("never echoes a kubeconfig value in an error", () => {
+        assert.throws(
+            () => parseConfig({ ...redis({ mode: "inCluster" }), "taskflow-api:cluster": JSON.stringify({ kubeconfig: 42 }) }),
+            (e: Error) => e.message.includes("taskflow-api:cluster.kubeconfig") && !e.message.includes("42"),
+        );
+    });
+});
