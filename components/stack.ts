@@ -30,6 +30,8 @@ export interface StackOutputs {
     readonly roleArn?: pulumi.Output<string>;
     /** Helm values of the release (not exported by index.ts; for tests and the offline plan). */
     readonly values: pulumi.Output<ChartValues>;
+    /** The components, for tests that inspect resource options. */
+    readonly components: { readonly app: TaskflowApi; readonly redis?: RedisCache; readonly role?: ServiceAccountRole };
 }
 
 export function createStack(config: Config, opts: StackOptions): StackOutputs {
@@ -108,6 +110,7 @@ export function createStack(config: Config, opts: StackOptions): StackOutputs {
         redisEndpoint: redis && pulumi.all([redis.host, redis.port]).apply(([host, port]) => ({ host, port })),
         roleArn: role?.roleArn,
         values: app.values,
+        components: { app, redis, role },
     };
 }
 

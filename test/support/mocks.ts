@@ -13,6 +13,8 @@ export interface RecordedResource {
     /** Provider reference (urn::id) for custom resources with an explicit provider. */
     readonly provider?: string;
     readonly custom: boolean;
+    /** Paths of the inputs that arrived marked secret, e.g. "stringData" or "authToken". */
+    readonly secretPaths: string[];
 }
 
 /** Every resource registered since the last reset, in registration order. */
@@ -44,7 +46,11 @@ export function placeholderRedisHost(name: string): string {
 }
 
 function newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-    recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true });
+    const secretPaths: string[] = [];
+    recorded.push({
+        type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>,
+        provider: args.provider, custom: args.custom ?? true, secretPaths,
+    });
     const inputs = args.inputs;
     const id = `${args.name}-id`;
     if (args.type.startsWith("aws:")) {
@@ -87,6 +93,23 @@ function newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state
         default:
             return { id, state: inputs };
     }
+}
+
+// How the runtime serialises a secret value on the wire.
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function unwrapSecrets(value: unknown, path: string, secretPaths: string[]): unknown {
+    if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, secretPaths));
+    if (typeof value !== "object" || value === null) return value;
+    const obj = value as Record<string, unknown>;
+    if (obj[SECRET_SIG_KEY] === SECRET_SIG) {
+        secretPaths.push(path);
+        return unwrapSecrets(obj.value, path, secretPaths);
+    }
+    return Object.fromEntries(
+        Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, secretPaths)]),
+    );
 }
 
 export const mocks: pulumi.runtime.Mocks = {

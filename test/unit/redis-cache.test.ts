@@ -1,0 +1,110 @@
+import * as assert from "assert";
+
+import { AUTH_TOKEN_SPECIALS } from "../../components/redis-cache";
+import { PLACEHOLDER_CLUSTER_OUTPUTS, placeholderRedisHost, promiseOf } from "../support/mocks";
+import { BuiltStack, buildStack, T } from "../support/stacks";
+
+describe("ElastiCache (staging and prod)", () => {
+    const stacks: Record<string, BuiltStack> = {};
+    before(async () => {
+        stacks.staging = await buildStack("staging");
+        stacks.prod = await buildStack("prod");
+    });
+
+    for (const name of ["staging", "prod"]) {
+        describe(name, () => {
+            const rg = () => stacks[name].one(T.replicationGroup).inputs;
+
+            it("requires TLS in transit, encrypts at rest and requires an AUTH token", () => {
+                assert.strictEqual(rg().transitEncryptionEnabled, true);
+                assert.strictEqual(rg().transitEncryptionMode, "required");
+                assert.strictEqual(rg().atRestEncryptionEnabled, true);
+                assert.ok(typeof rg().authToken === "string" && rg().authToken.length > 0);
+                assert.ok(stacks[name].one(T.replicationGroup).secretPaths.includes("authToken"), "authToken must be secret");
+            });
+
+            it("runs valkey on the valkey8 parameter group with minor upgrades, snapshots and a maintenance window", () => {
+                assert.strictEqual(rg().engine, "valkey");
+                assert.strictEqual(stacks[name].one(T.parameterGroup).inputs.family, "valkey8");
+                assert.strictEqual(rg().parameterGroupName, stacks[name].one(T.parameterGroup).name);
+                assert.strictEqual(rg().autoMinorVersionUpgrade, true);
+                assert.ok(rg().snapshotRetentionLimit >= 1);
+                assert.match(rg().snapshotWindow, /^\d\d:\d\d-\d\d:\d\d$/);
+                assert.match(rg().maintenanceWindow, /^[a-z]{3}:\d\d:\d\d-[a-z]{3}:\d\d:\d\d$/);
+            });
+
+            it("generates an AUTH token ElastiCache accepts: 16-128 characters, specials only from !&#$^<>-", () => {
+                const token = stacks[name].ofType(T.password).find((p) => p.name.includes("auth-token"));
+                assert.ok(token, "no auth token RandomPassword");
+                assert.ok(token.inputs.length >= 16 && token.inputs.length <= 128);
+                assert.strictEqual(token.inputs.overrideSpecial, AUTH_TOKEN_SPECIALS);
+                assert.strictEqual(AUTH_TOKEN_SPECIALS, "!&#$^<>-");
+            });
+
+            it("places the cache on the private subnets through its own subnet group", () => {
+                const sg = stacks[name].one(T.subnetGroup);
+                assert.ok(Array.isArray(sg.inputs.subnetIds) && sg.inputs.subnetIds.length >= 1);
+                assert.strictEqual(rg().subnetGroupName, sg.name);
+            });
+
+            it("admits only the cluster security group, on the Redis port, through one standalone rule", () => {
+                const group = stacks[name].one(T.securityGroup).inputs;
+                assert.strictEqual(group.ingress, undefined, "no inline ingress rules");
+                assert.strictEqual(group.egress, undefined, "no inline egress rules");
+                const rule = stacks[name].one(T.ingressRule).inputs;
+                const clusterSg = name === "prod" ? "sg-0123456789abcdef0" : PLACEHOLDER_CLUSTER_OUTPUTS.nodeSecurityGroupId;
+                assert.strictEqual(rule.referencedSecurityGroupId, clusterSg);
+                assert.strictEqual(rule.cidrIpv4, undefined);
+                assert.strictEqual(rule.cidrIpv6, undefined);
+                assert.deepStrictEqual([rule.ipProtocol, rule.fromPort, rule.toPort], ["tcp", 6379, 6379]);
+                assert.deepStrictEqual(stacks[name].ofType(T.egressRule), []);
+            });
+
+            it("delivers the slow log to a CloudWatch log group with a retention", () => {
+                const logGroup = stacks[name].one(T.logGroup);
+                assert.ok(logGroup.inputs.retentionInDays > 0);
+                assert.deepStrictEqual(rg().logDeliveryConfigurations, [{
+                    destination: logGroup.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log",
+                }]);
+            });
+
+            it("exports the primary endpoint, falling back to port 6379 when the provider reports none", async () => {
+                const endpoint = await promiseOf(stacks[name].outputs.redisEndpoint);
+                assert.deepStrictEqual(endpoint, { host: placeholderRedisHost(stacks[name].one(T.replicationGroup).name), port: 6379 });
+            });
+        });
+    }
+
+    it("staging runs a single node, without failover, protection or final snapshot", () => {
+        const rg = stacks.staging.one(T.replicationGroup).inputs;
+        assert.deepStrictEqual(
+            [rg.numCacheClusters, rg.multiAzEnabled, rg.automaticFailoverEnabled, rg.finalSnapshotIdentifier],
+            [1, false, false, undefined],
+        );
+    });
+
+    it("prod replication group fails over across AZs", () => {
+        const rg = stacks.prod.one(T.replicationGroup).inputs;
+        assert.ok(rg.numCacheClusters >= 2);
+        assert.strictEqual(rg.multiAzEnabled, true);
+        assert.strictEqual(rg.automaticFailoverEnabled, true);
+        assert.ok(stacks.prod.one(T.subnetGroup).inputs.subnetIds.length >= 2);
+    });
+
+    it("prod replication group is protected and takes a final snapshot on deletion", () => {
+        const rg = stacks.prod.one(T.replicationGroup).inputs;
+        assert.strictEqual(rg.finalSnapshotIdentifier, "taskflow-api-prod-final");
+        assert.strictEqual(isProtected(stacks.prod.outputs.components.redis?.replicationGroup), true);
+    });
+
+    it("staging replication group stays deletable", () => {
+        assert.strictEqual(isProtected(stacks.staging.outputs.components.redis?.replicationGroup), false);
+    });
+});
+
+// `protect` is a resource option the mock monitor never sees; the SDK keeps it on the resource
+// (an internal field, stable across SDK versions).
+function isProtected(resource: object | undefined): boolean {
+    assert.ok(resource, "no replication group");
+    return (resource as { __protect?: boolean }).__protect === true;
+}
