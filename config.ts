@@ -336,7 +336,7 @@ function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void {
     }
     const needFact = (fact: ClusterFact, why: string) => {
         if (cluster[fact] === undefined && !fromStack) {
-            issue(["cluster", fact], `required ${why} (or set cluster.stackReference to read it from the cluster stack)`);
+            issue(["cluster", fact], `required ${why}; or set cluster.stackReference to read it from the cluster stack`);
         }
     };
 
@@ -349,7 +349,7 @@ function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void {
     if (redis?.mode === "elasticache") {
         needFact("vpcId", 'when redis.mode is "elasticache"');
         needFact("privateSubnetIds", 'when redis.mode is "elasticache"');
-        needFact("nodeSecurityGroupId", 'when redis.mode is "elasticache" (the only source allowed to reach Redis)');
+        needFact("nodeSecurityGroupId", 'when redis.mode is "elasticache" (the one source allowed to reach Redis)');
         const engine = redis.engine ?? "valkey";
         const versions: readonly string[] = ENGINE_VERSIONS[engine] ?? [];
         if (typeof redis.engineVersion === "string" && versions.length > 0 && !versions.includes(redis.engineVersion)) {

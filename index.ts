@@ -2,11 +2,20 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { createStack } from "./components/stack";
-import { parseConfig } from "./config";
+import { Config, ConfigError, parseConfig } from "./config";
 
-// Throws one error listing every config problem before any resource is registered.
-const config = parseConfig(pulumi.runtime.allConfig());
-const stack = createStack(config, { stack: pulumi.getStack() });
+function loadConfig(): Config {
+    try {
+        return parseConfig(pulumi.runtime.allConfig());
+    } catch (e) {
+        // RunError: Pulumi prints the message alone, without a stack trace to scroll past.
+        if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+        throw e;
+    }
+}
+
+// Every config problem is reported here, before any resource is registered.
+const stack = createStack(loadConfig(), { stack: pulumi.getStack() });
 
 export const namespace = stack.namespace;
 export const releaseName = stack.releaseName;
