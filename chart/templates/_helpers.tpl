@@ -30,22 +30,39 @@ Chart label value: "<name>-<version>", "+" is not allowed in label values.
 {{- end }}
 
 {{/*
-Kubernetes recommended labels, on every object.
+Kubernetes recommended labels without a component: the base of every object's labels.
 */}}
-{{- define "taskflow-api.labels" -}}
+{{- define "taskflow-api.commonLabels" -}}
 helm.sh/chart: {{ include "taskflow-api.chart" . }}
-{{ include "taskflow-api.selectorLabels" . }}
+{{ include "taskflow-api.instanceLabels" . }}
 app.kubernetes.io/version: {{ include "taskflow-api.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: taskflow
 {{- end }}
 
 {{/*
-Selector labels: immutable on a Deployment, so only name and instance, never the version.
+Labels of the API's own objects (Deployment, Service, ConfigMap, ...).
 */}}
-{{- define "taskflow-api.selectorLabels" -}}
+{{- define "taskflow-api.labels" -}}
+{{ include "taskflow-api.commonLabels" . }}
+app.kubernetes.io/component: api
+{{- end }}
+
+{{/*
+Every pod of this release (API and migrations): what the NetworkPolicy selects.
+*/}}
+{{- define "taskflow-api.instanceLabels" -}}
 app.kubernetes.io/name: {{ include "taskflow-api.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+API pods only: the Deployment/Service/PDB selector. The component keeps migration and helm test
+pods out of the Service's endpoints. Immutable on a Deployment, so never the version.
+*/}}
+{{- define "taskflow-api.selectorLabels" -}}
+{{ include "taskflow-api.instanceLabels" . }}
+app.kubernetes.io/component: api
 {{- end }}
 
 {{/*
