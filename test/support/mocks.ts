@@ -2,6 +2,7 @@
 // registered resource and answers with plausible provider outputs. The infrastructure facts it
 // returns are PLACEHOLDERS, not anything real.
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
 
 export interface RecordedResource {
     /** Pulumi type token, e.g. "aws:elasticache/replicationGroup:ReplicationGroup". */
@@ -110,6 +111,22 @@ function unwrapSecrets(value: unknown, path: string, secretPaths: string[]): unk
     return Object.fromEntries(
         Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, secretPaths)]),
     );
+}
+
+// The SDK captures a full stack trace for every resource (its source position) and every internal
+// promise. Under ts-node each capture goes through source-map-support, which made up most of
+// the suite's run time. Under mocks those traces are never used, so errors created by the SDK
+// itself keep only their message line; every other error keeps its source-mapped trace.
+const mappedPrepare = Error.prepareStackTrace;
+if (mappedPrepare) {
+    const sdkDir = ["", "@pulumi", "pulumi", ""].join(path.sep);
+    Error.prepareStackTrace = (error, frames) => {
+        const file = frames[0]?.getFileName() ?? "";
+        if (file.includes(sdkDir)) {
+            return String(error);
+        }
+        return mappedPrepare(error, frames);
+    };
 }
 
 export const mocks: pulumi.runtime.Mocks = {

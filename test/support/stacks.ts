@@ -33,8 +33,23 @@ export function runProgram(raw: Record<string, string>, stack: string): StackOut
     return createStack(parseConfig(raw), { stack, projectRoot: PROJECT_ROOT });
 }
 
-/** Builds a stack from raw config (default: its stack file) and records what it registers. */
-export async function buildStack(stack: string, raw = stackRawConfig(stack)): Promise<BuiltStack> {
+const fromStackFile = new Map<string, Promise<BuiltStack>>();
+
+/**
+ * Builds a stack from raw config and records what it registers. Without `raw` it builds
+ * Pulumi.<stack>.yaml, once per test run: the result is immutable, so test files share it.
+ */
+export function buildStack(stack: string, raw?: Record<string, string>): Promise<BuiltStack> {
+    if (raw !== undefined) return build(stack, raw);
+    let built = fromStackFile.get(stack);
+    if (built === undefined) {
+        built = build(stack, stackRawConfig(stack));
+        fromStackFile.set(stack, built);
+    }
+    return built;
+}
+
+async function build(stack: string, raw: Record<string, string>): Promise<BuiltStack> {
     await settle();
     resetRecorded();
     const outputs = runProgram(raw, stack);
