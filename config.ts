@@ -273,12 +273,13 @@ const awsSchema = z.strictObject({
 });
 
 const rootShape = {
-    namespace: namespaceSchema.default({ name: PROJECT, create: true }),
-    release: releaseSchema.default({ name: PROJECT, timeoutSeconds: 600, maxHistory: 10 }),
-    app: appSchema.default({}),
-    serviceAccount: serviceAccountSchema.default({}),
+    // prefault: an absent section is parsed as {}, so the field defaults above apply.
+    namespace: namespaceSchema.prefault({}),
+    release: releaseSchema.prefault({}),
+    app: appSchema.prefault({}),
+    serviceAccount: serviceAccountSchema.prefault({}),
     redis: redisSchema,
-    cluster: clusterSchema.default({}),
+    cluster: clusterSchema.prefault({}),
     aws: awsSchema.optional(),
 };
 type Parsed = z.output<z.ZodObject<typeof rootShape>>;
@@ -585,35 +586,25 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
 
 /** Keys an object of the schema accepts at `path`, to suggest the right spelling. */
 function knownKeys(path: readonly PropertyKey[]): string[] {
-    let schema: z.core.$ZodType | undefined = rootSchema;
-    for (const segment of [...path, null]) {
-        // Unwrap defaults, optionals, pipes (transform/preprocess) and arrays to the object.
+    type Def = { type: string; innerType?: Schema; in?: Schema; out?: Schema; element?: Schema; shape?: Record<string, Schema> };
+    type Schema = { _zod: { def: Def } };
+    // Through optional/default/prefault/nullable wrappers and preprocess/transform pipes.
+    const unwrap = (schema: Schema): Schema => {
         for (;;) {
-            const def = (schema as z.core.$ZodType)._zod.def as unknown as Record<string, unknown>;
-            const next =
-                def.type === "default" || def.type === "optional" || def.type === "nullable"
-                    ? def.innerType
-                    : def.type === "pipe"
-                      ? (def.in as z.core.$ZodType)._zod.def.type === "transform"
-                          ? def.out
-                          : def.in
-                      : def.type === "array" && typeof segment === "number"
-                        ? def.element
-                        : undefined;
-            if (next === undefined) break;
-            schema = next as z.core.$ZodType;
-            if (def.type === "array") break;
+            const def = schema._zod.def;
+            if (def.innerType) schema = def.innerType;
+            else if (def.type === "pipe" && def.in && def.out) schema = def.in._zod.def.type === "transform" ? def.out : def.in;
+            else return schema;
         }
-        const def = (schema as z.core.$ZodType)._zod.def as unknown as Record<string, unknown>;
-        if (segment === null) {
-            return def.type === "object" ? Object.keys(def.shape as object) : [];
-        }
-        if (typeof segment === "number") continue;
-        if (def.type !== "object") return [];
-        schema = (def.shape as Record<string, z.core.$ZodType>)[String(segment)];
+    };
+    let schema: Schema | undefined = rootSchema as unknown as Schema;
+    for (const segment of path) {
+        const def: Def = unwrap(schema)._zod.def;
+        schema = typeof segment === "number" ? def.element : def.shape?.[String(segment)];
         if (schema === undefined) return [];
     }
-    return [];
+    const shape = unwrap(schema)._zod.def.shape;
+    return shape ? Object.keys(shape) : [];
 }
 
 /**

@@ -88,8 +88,8 @@ export class TaskflowApi extends pulumi.ComponentResource {
             chart: CHART_PATH,
             namespace: this.namespace,
             values: this.values,
-            // Fetches the Valkey subchart when chart/charts/ is empty (it is not committed).
-            dependencyUpdate: true,
+            // No dependencyUpdate: the Valkey subchart is fetched once with `helm dependency build
+            // chart` (README), so a deploy does not depend on the chart repository being up.
             // A failed rollout rolls itself back and removes what it created.
             atomic: true,
             cleanupOnFail: true,

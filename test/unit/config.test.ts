@@ -79,8 +79,20 @@ describe("stack config", () => {
         }
     });
 
-    it("suggests the valid keys when a key is misspelt", () => {
+    it("suggests the valid keys when a key is misspelt, at any depth", () => {
         assert.throws(() => parseConfig(redis({ mode: "inCluster", authTokenVersoin: 2 })), /taskflow-api:redis\.authTokenVersoin: unknown key \(valid keys here: mode, authTokenVersion/);
+        assert.throws(
+            () => parseConfig({ ...redis({ mode: "inCluster" }), "taskflow-api:release": JSON.stringify({ nam: "x" }) }),
+            /taskflow-api:release\.nam: unknown key \(valid keys here: name, timeoutSeconds, maxHistory\)/,
+        );
+    });
+
+    it("needs only redis.mode: namespace, release and ServiceAccount get their defaults", () => {
+        const cfg = parseConfig(redis({ mode: "inCluster" }));
+        assert.deepStrictEqual(cfg.namespace, { name: "taskflow-api", create: true });
+        assert.deepStrictEqual(cfg.release, { name: "taskflow-api", timeoutSeconds: 600, maxHistory: 10 });
+        assert.deepStrictEqual(cfg.serviceAccount, { name: "taskflow-api", iam: undefined });
+        assert.deepStrictEqual(cfg.redis, { mode: "inCluster", authTokenVersion: 1 });
     });
 
     it("never echoes a kubeconfig value in an error", () => {
