@@ -59,15 +59,10 @@ function booleanish(value: unknown): unknown {
     return value === "true" ? true : value === "false" ? false : value;
 }
 
-const int = (min: number, max: number) =>
-    z.preprocess(
-        numeric,
-        z
-            .number({ error: `expected an integer between ${min} and ${max}` })
-            .int(`expected an integer between ${min} and ${max}`)
-            .min(min, `expected an integer between ${min} and ${max}`)
-            .max(max, `expected an integer between ${min} and ${max}`),
-    );
+const int = (min: number, max: number) => {
+    const expected = `expected an integer between ${min} and ${max}`;
+    return z.preprocess(numeric, z.number({ error: expected }).int(expected).min(min, expected).max(max, expected));
+};
 
 const bool = () =>
     z.preprocess(booleanish, z.boolean({ error: "expected a boolean (true or false)" }));
@@ -112,7 +107,8 @@ const appSchema = z.strictObject({
     image: z
         .strictObject({
             repository: z.string().min(1, "expected a non-empty image repository").optional(),
-            tag: text("an image tag or digest", /^([\w][\w.-]{0,127}|sha256:[a-f0-9]{64})$/).optional(),
+            // A tag, not a digest: the chart renders `<repository>:<tag>`.
+            tag: text("an image tag (letters, digits, '_', '.', '-'; at most 128)", /^\w[\w.-]{0,127}$/).optional(),
             pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional(),
         })
         .optional(),
@@ -299,20 +295,20 @@ function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void {
     const fromStack = typeof cluster.stackReference === "string";
 
     // App shape.
-    const as = app.autoscaling;
-    if (as?.enabled === true) {
+    const scaling = app.autoscaling;
+    if (scaling?.enabled === true) {
         for (const k of ["minReplicas", "maxReplicas"] as const) {
-            if (as[k] === undefined) issue(["app", "autoscaling", k], "required when app.autoscaling.enabled is true");
+            if (scaling[k] === undefined) issue(["app", "autoscaling", k], "required when app.autoscaling.enabled is true");
         }
-        if (typeof as.minReplicas === "number" && typeof as.maxReplicas === "number" && as.minReplicas > as.maxReplicas) {
-            issue(["app", "autoscaling", "minReplicas"], `must not exceed app.autoscaling.maxReplicas (${as.maxReplicas})`);
+        if (typeof scaling.minReplicas === "number" && typeof scaling.maxReplicas === "number" && scaling.minReplicas > scaling.maxReplicas) {
+            issue(["app", "autoscaling", "minReplicas"], `must not exceed app.autoscaling.maxReplicas (${scaling.maxReplicas})`);
         }
     }
     if (app.ingress?.enabled === true && !(Array.isArray(app.ingress.hosts) && app.ingress.hosts.length > 0)) {
         issue(["app", "ingress", "hosts"], "list at least one host when app.ingress.enabled is true");
     }
     const pdb = app.podDisruptionBudget;
-    const replicas = as?.enabled === true ? as.minReplicas : app.replicaCount;
+    const replicas = scaling?.enabled === true ? scaling.minReplicas : app.replicaCount;
     if (pdb?.enabled !== false && typeof pdb?.minAvailable === "number" && typeof replicas === "number" && replicas > 1 && pdb.minAvailable >= replicas) {
         // A PDB that allows no disruption blocks every node drain and cluster upgrade.
         issue(["app", "podDisruptionBudget", "minAvailable"], `must be lower than the replica count (${replicas}), or node drains block forever`);

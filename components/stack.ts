@@ -39,23 +39,16 @@ export function createStack(config: Config, opts: StackOptions): StackOutputs {
     const cluster = new ClusterFacts(config.cluster);
     const name = config.release.name;
 
-    // Explicit providers: nothing depends on whatever AWS profile or kube context happens to be
-    // ambient, except where the config asks for exactly that (no kubeconfig configured).
+    // Explicit providers: the target region and cluster come from the stack's config, not from
+    // whatever is ambient (the kube context is ambient only when no kubeconfig is configured).
     const k8sProvider = new k8s.Provider("k8s", {
         kubeconfig: cluster.kubeconfig(),
         context: config.cluster.context,
     });
 
+    // Created only when the stack has AWS resources: dev needs no AWS credentials at all.
     const needsAws = config.redis.mode === "elasticache" || config.serviceAccount.iam !== undefined;
-    const awsProvider = needsAws && config.aws
-        ? new aws.Provider("aws", {
-            region: config.aws.region as aws.Region,
-            defaultTags: {
-                tags: { ...config.aws.tags, project: PROJECT, stack: opts.stack, "managed-by": "pulumi" },
-            },
-        })
-        : undefined;
-    const awsOpts: pulumi.ComponentResourceOptions = { providers: awsProvider ? [awsProvider] : [] };
+    const awsOpts: pulumi.ComponentResourceOptions = needsAws ? { providers: [awsProvider(config, opts.stack)] } : {};
 
     let redis: RedisCache | undefined;
     if (config.redis.mode === "elasticache") {
@@ -112,6 +105,18 @@ export function createStack(config: Config, opts: StackOptions): StackOutputs {
         values: app.values,
         components: { app, redis, role },
     };
+}
+
+function awsProvider(config: Config, stack: string): aws.Provider {
+    // parseConfig requires aws.region whenever AWS resources are created.
+    if (config.aws === undefined) throw new Error("createStack: AWS resources need config aws.region");
+    return new aws.Provider("aws", {
+        region: config.aws.region as aws.Region,
+        defaultTags: {
+            // The fixed tags win over same-named ones from aws.tags.
+            tags: { ...config.aws.tags, project: PROJECT, stack, "managed-by": "pulumi" },
+        },
+    });
 }
 
 /** ElastiCache snapshot names: letters, digits and single hyphens, starting with a letter. */
