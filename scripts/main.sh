@@ -15,12 +15,7 @@ cd "$root"
 stack=${1:-dev}
 [[ -f Pulumi.$stack.yaml ]] || { echo "no Pulumi.$stack.yaml: choose one of: $(ls Pulumi.*.yaml | sed -n 's/^Pulumi\.\(.*\)\.yaml$/\1/p' | tr '\n' ' ')" >&2; exit 2; }
 
-stamp=node_modules/.taskflow-lock.sha256
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-  npm ci --no-audit --no-fund
-  echo "$want" > "$stamp"
-fi
+bash scripts/ensure-npm.sh
 
 missing=()
 command -v pulumi >/dev/null 2>&1 || missing+=("the Pulumi CLI (>= $(node -p 'require("@pulumi/pulumi/package.json").version'); https://www.pulumi.com/docs/install/)")

@@ -7,14 +7,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-# npm ci only when the lock file changed since the last install (a warm run skips it).
-stamp=node_modules/.taskflow-lock.sha256
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-  echo "== npm ci"
-  npm ci --no-audit --no-fund || exit 1
-  echo "$want" > "$stamp"
-fi
+bash scripts/ensure-npm.sh || exit 1
 
 bash scripts/tools.sh || exit 1
 
