@@ -1,0 +1,40 @@
+// Every policy of the pack, in the order the README's rule table lists them. Exported on their
+// own so the unit tests call the very validation functions the engine runs, without a PolicyPack
+// (whose constructor starts the analyzer's gRPC server).
+import type { Policies } from "@pulumi/policy";
+
+import * as elasticache from "./policies/elasticache";
+import { elasticacheIngressFromSecurityGroupOnly } from "./policies/elasticache-network";
+import { helmReleaseAtomic, helmReleaseBoundedTimeout, helmReleaseLocalChart, helmReleaseMaxHistory, helmValuesNoSecretLiterals } from "./policies/helm-release";
+import { helmRedisSubchartOnlyWithoutElasticache, helmReleaseNamespacePssRestricted } from "./policies/helm-stack";
+import { iamNoWildcardActions, iamNoWildcardResourceForWrites } from "./policies/iam-permissions";
+import { iamTrustNoWildcards, irsaTrustPolicy } from "./policies/irsa";
+import { kubernetesNamespacePssLabels, kubernetesSecretDataIsSecret } from "./policies/kubernetes";
+import { awsResourcesTagged, noPublicIngress } from "./policies/stack";
+
+export const policies: Policies = [
+    elasticache.elasticacheAutomaticBackups,
+    elasticache.elasticacheAutoMinorVersionUpgrade,
+    elasticache.elasticacheAutomaticFailover,
+    elasticache.elasticacheEncryptionAtRest,
+    elasticache.elasticacheEncryptionInTransit,
+    elasticache.elasticacheAuth,
+    elasticache.elasticacheNoDefaultSubnetGroup,
+    elasticacheIngressFromSecurityGroupOnly,
+    elasticache.elasticacheProductionProtection,
+    irsaTrustPolicy,
+    iamTrustNoWildcards,
+    iamNoWildcardActions,
+    iamNoWildcardResourceForWrites,
+    helmReleaseAtomic,
+    helmReleaseBoundedTimeout,
+    helmReleaseMaxHistory,
+    helmReleaseLocalChart,
+    helmValuesNoSecretLiterals,
+    helmRedisSubchartOnlyWithoutElasticache,
+    helmReleaseNamespacePssRestricted,
+    kubernetesSecretDataIsSecret,
+    kubernetesNamespacePssLabels,
+    awsResourcesTagged,
+    noPublicIngress,
+];
