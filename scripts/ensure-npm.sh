@@ -10,3 +10,12 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   npm ci --no-audit --no-fund
   echo "$want" > "$stamp"
 fi
+
+# deployments/ (the Pulumi Deployments settings) is a project of its own with its own lock file.
+stamp=deployments/node_modules/.taskflow-lock.sha256
+want=$(sha256sum deployments/package-lock.json | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "== npm ci (deployments/)"
+  npm ci --no-audit --no-fund --prefix deployments
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,48 @@
+// Rules that span several fields. They run even when some field failed its own check, so one run
+// reports every problem; each rule therefore reads only fields that parsed to the right type.
+import type { z } from "zod";
+
+import type { Parsed } from "./schema";
+import { looksLikeSecretValue, SECRET_LOOKING_NAME } from "./secrets";
+
+type Issue = (path: (string | number)[], message: string) => void;
+
+export function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void {
+    const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path, message });
+
+    for (const [name, stack] of Object.entries(c.stacks ?? {})) {
+        if (stack?.production !== true) continue;
+        // A merge must never reach production without a person deciding it (deploy.yml's
+        // reviewers, or a click in Pulumi Cloud).
+        if (stack.pushToDeploy === true) {
+            issue(["stacks", name, "pushToDeploy"], "must be false for a production stack (production deploys need an approval)");
+        }
+        // Nothing else would notice a console edit to the production cache or IAM role.
+        if (stack.driftDetection === undefined) {
+            issue(["stacks", name, "driftDetection"], "required for a production stack (set driftDetection.schedule)");
+        }
+    }
+
+    checkEnvironment(c.executor?.environmentVariables, ["executor", "environmentVariables"], issue);
+    for (const [name, stack] of Object.entries(c.stacks ?? {})) {
+        checkEnvironment(stack?.environmentVariables, ["stacks", name, "environmentVariables"], issue);
+    }
+
+    // Pulumi Deployments' own dependency install is skipped (stack-deployment.ts), so the
+    // pre-run commands must install the program's dependencies themselves, from the lock file.
+    const commands = c.executor?.preRunCommands;
+    if (Array.isArray(commands) && !commands.some((cmd) => /(^|&&|;)\s*npm ci\b/.test(cmd))) {
+        issue(["executor", "preRunCommands"], "must include `npm ci` (the deployment's own dependency install is skipped)");
+    }
+}
+
+function checkEnvironment(vars: Record<string, string> | undefined, at: string[], issue: Issue): void {
+    for (const [name, value] of Object.entries(vars ?? {})) {
+        if (SECRET_LOOKING_NAME.test(name)) {
+            issue([...at, name], "looks like a secret; deployment settings are stored in plain text (put it in the stack's ESC environment)");
+        } else if (typeof value === "string" && looksLikeSecretValue(value)) {
+            // The value itself is never echoed.
+            issue([...at, name], "has the format of a credential; deployment settings are stored in plain text (put it in the stack's ESC environment)");
+        }
+    }
+}
