@@ -23,6 +23,8 @@ run "typecheck (tsc --noEmit, strict)" npm run --silent typecheck
 run "eslint" npm run --silent lint
 run "unit tests (mocha, Pulumi mocks)" npm run --silent test:unit
 run "chart tests (helm 4 + helm 3, kubeconform, linter, helm-unittest, bad values)" bash scripts/test-chart.sh
+run "deployments project (tsc, mocha under Pulumi mocks)" npm --prefix deployments run --silent test
+run "workflows (actionlint)" bash scripts/check-workflows.sh
 
 # One closing count over both runners: mocha's "N passing / N failing" and the chart's
 # "chart: N passed, N failed". A suite that could not even start counts as one failure.
@@ -30,6 +32,7 @@ read -r passed bad < <(awk '
   /^ *[0-9]+ passing/ { p += $1 }
   /^ *[0-9]+ failing/ { f += $1 }
   /^chart: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+  /^workflows: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
   END { print p + 0, f + 0 }' "$log")
 if ((${#failed[@]})); then
   printf 'FAILED suite: %s\n' "${failed[@]}"
