@@ -80,6 +80,11 @@ const quantity = text(
     /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/,
 );
 const stringMap = z.record(z.string(), z.string({ error: "expected a string value" }));
+/** Kubernetes label keys (optional DNS prefix + name) and values, as the API server checks them. */
+const labelMap = z.record(
+    text("a label key such as example.com/team", /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/),
+    text("a label value (at most 63 letters, digits, '-', '_', '.')", /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/),
+);
 const oneOrMany = (item: z.ZodString) => z.union([item, z.array(item).min(1)]);
 
 // ---- sections ----------------------------------------------------------------------------------
@@ -160,6 +165,14 @@ const appSchema = z.strictObject({
             enabled: bool(),
             maxSkew: int(1, 10).optional(),
             whenUnsatisfiable: z.enum(["ScheduleAnyway", "DoNotSchedule"]).optional(),
+        })
+        .optional(),
+    /** The migration hook Job (chart `migrations.*`): retries, deadline and extra pod labels. */
+    migrations: z
+        .strictObject({
+            backoffLimit: int(0, 10).optional(),
+            activeDeadlineSeconds: int(30, 3600).optional(),
+            podLabels: labelMap.optional(),
         })
         .optional(),
     /** Non-secret environment variables (the chart's `config` map). */

@@ -1,7 +1,7 @@
 // taskflow-api: the Pulumi program. Thin on purpose; see config.ts and components/stack.ts.
 import * as pulumi from "@pulumi/pulumi";
 
-import { createStack } from "./components/stack";
+import { createStack, stackOutputs } from "./components/stack";
 import { Config, ConfigError, parseConfig } from "./config";
 
 function loadConfig(): Config {
@@ -17,8 +17,7 @@ function loadConfig(): Config {
 // Every config problem is reported here, before any resource is registered.
 const stack = createStack(loadConfig(), { stack: pulumi.getStack() });
 
-export const namespace = stack.namespace;
-export const releaseName = stack.releaseName;
-export const releaseStatus = stack.releaseStatus;
-export const redisEndpoint = stack.redisEndpoint;
-export const roleArn = stack.roleArn;
+// Only the outputs this stack has (dev has no ElastiCache endpoint and no IAM role): an
+// undefined export would make the engine warn on every run. Names and types: README, "Stack
+// outputs".
+export = stackOutputs(stack);

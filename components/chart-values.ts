@@ -45,6 +45,7 @@ export interface ChartValues {
     podDisruptionBudget?: NonNullable<AppConfig["podDisruptionBudget"]>;
     topologySpread?: NonNullable<AppConfig["topologySpread"]>;
     config?: Record<string, string>;
+    migrations?: NonNullable<AppConfig["migrations"]>;
     serviceAccount: { create: boolean; name: string; annotations: Record<string, string> };
     existingSecret: { name: string; redisPasswordKey: string };
     redis: { enabled: true; auth: { enabled: true; usersExistingSecret: string } } | { enabled: false };
@@ -89,6 +90,7 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
         podDisruptionBudget: app.podDisruptionBudget && compact(app.podDisruptionBudget),
         topologySpread: app.topologySpread && compact(app.topologySpread),
         config: app.env,
+        migrations: app.migrations && compact(app.migrations),
     });
 }
 

@@ -107,6 +107,26 @@ export function createStack(config: Config, opts: StackOptions): StackOutputs {
     };
 }
 
+/** The stack outputs index.ts exports: always namespace, releaseName and releaseStatus; the
+ * ElastiCache endpoint and the IRSA role only on stacks that have them. */
+export interface ExportedOutputs {
+    readonly namespace: pulumi.Output<string>;
+    readonly releaseName: pulumi.Output<string>;
+    readonly releaseStatus: pulumi.Output<string>;
+    readonly redisEndpoint?: pulumi.Output<{ host: string; port: number }>;
+    readonly roleArn?: pulumi.Output<string>;
+}
+
+export function stackOutputs(s: StackOutputs): ExportedOutputs {
+    return {
+        namespace: s.namespace,
+        releaseName: s.releaseName,
+        releaseStatus: s.releaseStatus,
+        ...(s.redisEndpoint && { redisEndpoint: s.redisEndpoint }),
+        ...(s.roleArn && { roleArn: s.roleArn }),
+    };
+}
+
 function awsProvider(config: Config, stack: string): aws.Provider {
     // parseConfig requires aws.region whenever AWS resources are created.
     if (config.aws === undefined) throw new Error("createStack: AWS resources need config aws.region");

@@ -3,7 +3,7 @@
 #   1. for every stack (Pulumi.<stack>.yaml): the Helm values the Pulumi program computes
 #      (`npm run plan -- --values-only`), linted by Helm 4 and Helm 3 (--strict), rendered for
 #      the oldest and newest Kubernetes we support and validated by kubeconform -strict against
-#      offline schemas, checked by the static linter and by test/chart/check-manifests.js;
+#      offline schemas, checked by kube-linter and by test/chart/check-manifests.js;
 #   2. helm-unittest suites in chart/tests/ (one per template), under Helm 4 and Helm 3;
 #   3. test/chart/bad-values/*.yaml: each must be rejected with an error naming its key.
 #
@@ -44,14 +44,16 @@ kubeconform_check() { # FILE K8S_VERSION
     "$1"
 }
 
-lint_ours() { # FILE : the static linter over the objects our own templates render
-  node test/chart/split-ours.js "$1" > "$1.ours.yaml" || return 1
-  if [[ $LINTER == kube-linter ]]; then
-    "$TOOLS_BIN/kube-linter" lint --config chart/.kube-linter.yaml "$1.ours.yaml"
-  else
-    "$TOOLS_BIN/kube-score" score --output-format ci --exit-one-on-warning \
-      $(sed -n 's/^ *- *\([a-z0-9-]*\) *#.*/--ignore-test \1/p' test/chart/kube-score-ignores.txt) "$1.ours.yaml"
-  fi
+# lint FILE : kube-linter (default checks, exclusions with reasons in chart/.kube-linter.yaml)
+# over every object of the render, the Valkey subchart's included (see test/chart/lint-scope.js).
+lint() {
+  node test/chart/lint-scope.js "$1" > "$1.scope.yaml" 2>/dev/null || return 1
+  "$KUBE_LINTER" lint --config chart/.kube-linter.yaml "$1.scope.yaml"
+}
+
+policy() { # FILE : PSS restricted, resources, no Secret (test/chart/check-manifests.js)
+  node test/chart/lint-scope.js "$1" > "$1.scope.yaml" 2>/dev/null || return 1
+  node test/chart/check-manifests.js "$1.scope.yaml"
 }
 
 if [[ -n ${CHART_TEST_VALUES_DIR:-} ]]; then
@@ -83,9 +85,10 @@ for stack in $stacks; do
   out=$dir/helm3.yaml
   check "$stack: helm3 template" render "$HELM3" "$out" -f "$values"
   check "$stack: kubeconform -strict (Helm 3 render, Kubernetes $newest)" kubeconform_check "$out" "$newest"
-  check "$stack: $LINTER finds nothing in our objects" lint_ours "$dir/k8s-$newest.yaml"
-  check "$stack: pods are PSS restricted, resources set, no Secret rendered" \
-    node test/chart/check-manifests.js "$dir/k8s-$newest.yaml"
+  for kv in $K8S_SCHEMA_VERSIONS; do
+    check "$stack: kube-linter finds nothing (Kubernetes $kv render)" lint "$dir/k8s-$kv.yaml"
+  done
+  check "$stack: pods are PSS restricted, resources set, no Secret rendered" policy "$dir/k8s-$newest.yaml"
 done
 
 echo "== helm-unittest suites (chart/tests)"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The end-to-end suite: the real Pulumi engine (pinned CLI, kubernetes and random plugins) and
+# the real chart against a private kwok cluster that the suite starts and deletes itself.
+#
+#   npm run test:e2e
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=tools.sh
+source scripts/tools.sh || exit 1
+bash scripts/chart-deps.sh
+exec npx --no-install mocha --config .mocharc.e2e.yml "$@"

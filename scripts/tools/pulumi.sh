@@ -1,0 +1,51 @@
+# shellcheck shell=bash
+# The Pulumi engine: the `pulumi` CLI and, beside it, the Node.js language host it starts for a
+# TypeScript program. Both at the version of @pulumi/pulumi in package.json (the SDK and the
+# engine of one release are tested together).
+PULUMI_VERSION=v3.255.0
+
+_pulumi_ldflags="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
+
+ensure_pulumi() {
+  tool_begin pulumi "$PULUMI_VERSION"
+  if cached_at pulumi "$PULUMI_VERSION" version; then tool_done cached; return; fi
+  rm -f "$TOOLS_BIN/pulumi"
+  if from_path pulumi pulumi "$PULUMI_VERSION" version; then tool_done PATH; return; fi
+  if proxy_serves "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION"; then
+    tool_progress "building from the Go module proxy (about 10 min on 2 cores) ..."
+    # pkg/v3 replaces sdk/v3 with a local path, so the wrapper requires the matching sdk itself.
+    go_wrapper_build "$TOOLS_BIN" "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "$_pulumi_ldflags" \
+      github.com/pulumi/pulumi/pkg/v3/cmd/pulumi -- -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" &&
+      { tool_done "the Go module proxy"; return; }
+  fi
+  missing pulumi "$PULUMI_VERSION" "https://www.pulumi.com/docs/install/ (pulumi ${PULUMI_VERSION#v})"
+}
+
+# The engine looks for pulumi-language-nodejs next to the pulumi binary (then on PATH).
+ensure_pulumi_language_nodejs() {
+  local out=pulumi-language-nodejs mod=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+  tool_begin "$out" "$PULUMI_VERSION"
+  if cached_at "$out" "$PULUMI_VERSION" -version; then tool_done cached; return; fi
+  rm -f "$TOOLS_BIN/$out"
+  if from_path "$out" "$out" "$PULUMI_VERSION" -version; then tool_done PATH; return; fi
+  if proxy_serves "$mod@$PULUMI_VERSION"; then
+    go_wrapper_build "$TOOLS_BIN" "$mod@$PULUMI_VERSION" "$_pulumi_ldflags" "$mod" \
+      -- -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" &&
+      { tool_done "the Go module proxy"; return; }
+  fi
+  local src
+  if have_go && src=$(unpack_mirror "src/pulumi-language-nodejs-$PULUMI_VERSION.tar.gz" language-nodejs); then
+    tool_progress "building from the offline mirror ..."
+    (
+      set -e
+      cd "$src/sdk/nodejs/cmd/pulumi-language-nodejs"
+      # Upstream builds it inside the pulumi monorepo; outside it, take pkg and sdk from the
+      # proxy at the same version instead of the repository's local paths.
+      go mod edit -dropreplace=github.com/pulumi/pulumi/pkg/v3 -dropreplace=github.com/pulumi/pulumi/sdk/v3 \
+        -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION"
+      GOFLAGS=-mod=mod go mod tidy >/dev/null
+      CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $_pulumi_ldflags" -o "$TOOLS_BIN/$out" .
+    ) && { rm -rf "$src"; tool_done "the offline mirror"; return; }
+  fi
+  missing "$out" "$PULUMI_VERSION" "it ships in the Pulumi CLI archive: https://www.pulumi.com/docs/install/"
+}
