@@ -24,6 +24,7 @@ run "eslint" npm run --silent lint
 run "unit tests (mocha, Pulumi mocks)" npm run --silent test:unit
 run "chart tests (helm 4 + helm 3, kubeconform, linter, helm-unittest, bad values)" bash scripts/test-chart.sh
 run "deployments project (tsc, mocha under Pulumi mocks)" npm --prefix deployments run --silent test
+run "policy pack (tsc, mocha: every policy on every stack, one mutation per rule)" npm --prefix policy run --silent test
 run "workflows (actionlint)" bash scripts/check-workflows.sh
 
 # One closing count over both runners: mocha's "N passing / N failing" and the chart's
