@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Every offline test suite, from a fresh clone: npm dependencies, the pinned chart toolchain,
-# type check, lint, the Pulumi program's unit tests, then the chart suite.
+# Every test suite, from a fresh clone: the pinned toolchain (scripts/tools.sh: Node.js 24, the
+# chart tools, the Pulumi engine and plugins, the local control plane), npm dependencies, then
+# the offline suites (type check, lint, unit tests, chart, deployments, policy pack, workflows)
+# and last the end-to-end suite on the real engine and a local kwok cluster.
 #
 #   npm test
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
+# Sourced: the suites below run on the toolchain's Node.js (>= 22, what the SDK declares) and
+# find helm, kube-linter, pulumi and kubectl through the exported paths.
+# shellcheck source=tools.sh
+source scripts/tools.sh || exit 1
 bash scripts/ensure-npm.sh || exit 1
-
-bash scripts/tools.sh || exit 1
+bash scripts/chart-deps.sh || exit 1
 
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 failed=()
@@ -26,6 +31,8 @@ run "chart tests (helm 4 + helm 3, kubeconform, linter, helm-unittest, bad value
 run "deployments project (tsc, mocha under Pulumi mocks)" npm --prefix deployments run --silent test
 run "policy pack (tsc, mocha: every policy on every stack, one mutation per rule)" npm --prefix policy run --silent test
 run "workflows (actionlint)" bash scripts/check-workflows.sh
+# Last: the slowest, and the one that needs every other piece to work.
+run "end-to-end (real Pulumi engine, local kwok cluster)" bash scripts/test-e2e.sh
 
 # One closing count over both runners: mocha's "N passing / N failing" and the chart's
 # "chart: N passed, N failed". A suite that could not even start counts as one failure.

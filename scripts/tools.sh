@@ -37,9 +37,9 @@ tools_main() {
   ensure_kubernetes
   ensure_etcd
   ensure_kwok
-  ensure_kube_linter
-  ensure_plugin_random
   ensure_plugin_kubernetes
+  ensure_plugin_random
+  ensure_kube_linter
   _log "toolchain ready in $((SECONDS - _tools_t0))s ($TASKFLOW_TOOLS_DIR)"
 }
 

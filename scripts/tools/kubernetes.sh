@@ -27,7 +27,8 @@ ensure_kubernetes() {
   for b in $staging; do edits+=("-replace=$b=$b@v0.${v#v1.}"); done
   # Version stamps as upstream's hack/lib/version.sh sets them: without them the apiserver
   # reports v0.0.0 and Helm's kubeVersion check rejects every chart.
-  local minor=${v#v1.}; minor=${minor%%.*} ldflags="" p
+  local minor=${v#v1.} ldflags="" p
+  minor=${minor%%.*}
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done

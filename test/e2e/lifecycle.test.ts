@@ -3,7 +3,7 @@
 // rollback, invalid config, destroy. Scenarios run in order against one stack, as a user's
 // deploys would; each asserts on the cluster or the state.
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -192,7 +192,7 @@ describe("the dev stack on the real engine and a local control plane", function 
         const dir = t.stateDir;
         await t.stop();
         const procs = await new Promise<string>((resolve) => {
-            require("child_process").execFile("pgrep", ["-f", dir], (_e: unknown, out: string) => resolve(out.trim()));
+            execFile("pgrep", ["-f", dir], (_e, out) => resolve(String(out).trim()));
         });
         assert.equal(procs, "", `processes still running from ${dir}`);
         t = undefined as unknown as LocalTarget;

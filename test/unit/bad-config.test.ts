@@ -60,6 +60,8 @@ const cases: Array<{ what: string; raw: Raw; keys: string[] }> = [
     { what: "requests above limits", raw: staging({ "app.resources.requests.memory": "2Gi" }), keys: ["taskflow-api:app.resources.requests.memory"] },
     { what: "an ingress without hosts", raw: staging({ "app.ingress.hosts": [] }), keys: ["taskflow-api:app.ingress.hosts"] },
     { what: "a replica count of the wrong type", raw: staging({ "app.replicaCount": true }), keys: ["taskflow-api:app.replicaCount"] },
+    { what: "a migration pod label key with spaces", raw: staging({ "app.migrations.podLabels": { "team name": "x" } }), keys: ["taskflow-api:app.migrations.podLabels.team name"] },
+    { what: "a migration deadline below 30 seconds", raw: staging({ "app.migrations.activeDeadlineSeconds": 5 }), keys: ["taskflow-api:app.migrations.activeDeadlineSeconds"] },
 ];
 
 describe("invalid stack config", () => {

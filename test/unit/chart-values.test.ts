@@ -42,6 +42,16 @@ describe("chart values (pure function)", () => {
         assert.ok(!("service" in v));
     });
 
+    it("passes migration settings through, and leaves them to the chart when unset", () => {
+        const raw = { ...stackRawConfig("dev"), "taskflow-api:app": JSON.stringify({
+            ...JSON.parse(stackRawConfig("dev")["taskflow-api:app"]),
+            migrations: { backoffLimit: 0, podLabels: { "example.com/team": "platform" } },
+        }) };
+        const v = buildChartValues(parseConfig(raw), infra);
+        assert.deepStrictEqual(v.migrations, { backoffLimit: 0, podLabels: { "example.com/team": "platform" } });
+        assert.ok(!("migrations" in buildChartValues(parseConfig(stackRawConfig("dev")), infra)));
+    });
+
     it("refuses to build elasticache values without a Redis host", () => {
         assert.throws(() => buildChartValues(parseConfig(stackRawConfig("staging")), infra), /redisHost/);
     });

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Engine-time benchmark, every figure a ratio against a baseline measured in the same run (this
+# machine is shared and noisy). Prints numbers; asserts nothing.
+#
+#   bash benchmarks/engine.sh            # RUNS=3 previews of each kind (median)
+#
+#   1. preview: `pulumi preview --stack dev` / preview of a program that registers nothing
+#      (benchmarks/empty-program: same engine, language host, Node.js and SDK), with the
+#      runtime tsconfig (transpile only) and with type-checking forced back on
+#      (PULUMI_NODEJS_TRANSPILE_ONLY=false, what the program did before). Goal <= 1.2x.
+#   2. `up` from empty: wall time of the first `pulumi up --stack dev` on a fresh stack.
+#   3. rollout: a 4-replica rolling restart of the app's Deployment against its floor,
+#      ceil(4 / maxSurge) x the time a pod takes to become Ready (kwok's simulated readiness).
+#   4. unit suite / bare SDK import (benchmarks/unit-timing.sh). Goal <= 1.5x.
+# staging and prod are not previewed here: they need the AWS provider plugin and AWS
+# credentials, which this offline machine has neither of (see README, "Benchmarks").
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+runs=${RUNS:-3}
+# shellcheck source=../scripts/tools.sh
+source scripts/tools.sh >/dev/null 2>&1 || { echo "engine.sh: toolchain bootstrap failed (run bash scripts/tools.sh)" >&2; exit 1; }
+bash scripts/ensure-npm.sh >/dev/null
+bash scripts/chart-deps.sh
+
+export TASKFLOW_STATE_DIR; TASKFLOW_STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/taskflow-bench.XXXXXX")
+export TASKFLOW_CLUSTER=taskflow-bench TASKFLOW_READY_DELAY_MS=${TASKFLOW_READY_DELAY_MS:-2000}
+cleanup() {
+  bash scripts/cluster.sh down >/dev/null 2>&1 || true
+  rm -rf "$TASKFLOW_STATE_DIR" "${empty:-}"
+}
+trap cleanup EXIT
+bash scripts/cluster.sh up 2>/dev/null
+# shellcheck source=../scripts/local-stack.sh
+source scripts/local-stack.sh
+config=$(local_stack_init dev)
+
+now_ms() { date +%s%3N; }
+median() { sort -n | sed -n "$(( (runs + 1) / 2 ))p"; }
+# time_ms CMD... : wall time of one run in ms (the command must succeed)
+time_ms() {
+  local t0; t0=$(now_ms)
+  "$@" >/dev/null 2>"$TASKFLOW_STATE_DIR/last.err" || { echo "engine.sh: '$*' failed:" >&2; tail -20 "$TASKFLOW_STATE_DIR/last.err" >&2; exit 1; }
+  echo $(( $(now_ms) - t0 ))
+}
+repeat_median() { local i; for ((i = 0; i < runs; i++)); do time_ms "$@"; done | median; }
+
+# The empty program, in a scratch copy so `stack init` does not write into the repository.
+empty=$(mktemp -d "${TMPDIR:-/tmp}/taskflow-empty.XXXXXX")
+cp benchmarks/empty-program/* "$empty/"
+sed -i "s#\"extends\": \"../../tsconfig.json\"#\"extends\": \"$root/tsconfig.json\"#" "$empty/tsconfig.json"
+ln -s "$root/node_modules" "$empty/node_modules"
+pulumi stack init bench --non-interactive --cwd "$empty" >/dev/null
+
+echo "engine benchmark: pulumi $(pulumi version), node $(node --version), $runs runs each (median)"
+# One warm-up of each, so the first measured run does not pay for cold disk caches.
+time_ms pulumi preview --stack bench --non-interactive --cwd "$empty" >/dev/null
+time_ms pulumi preview --stack dev --config-file "$config" --non-interactive >/dev/null
+
+base=$(repeat_median pulumi preview --stack bench --non-interactive --cwd "$empty")
+fast=$(repeat_median pulumi preview --stack dev --config-file "$config" --non-interactive)
+slow=$(PULUMI_NODEJS_TRANSPILE_ONLY=false repeat_median pulumi preview --stack dev --config-file "$config" --non-interactive)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+printf '  preview, empty program (baseline):            %6d ms\n' "$base"
+printf '  preview dev, transpile only (Pulumi.yaml):    %6d ms   ratio %s  (goal <= 1.2)\n' "$fast" "$(ratio "$fast" "$base")"
+printf '  preview dev, type-checked at run time (before): %4d ms   ratio %s\n' "$slow" "$(ratio "$slow" "$base")"
+
+upms=$(time_ms pulumi up --stack dev --config-file "$config" --non-interactive --yes --skip-preview)
+printf '  up dev from empty (--skip-preview):          %6d ms   ratio to empty preview %s\n' "$upms" "$(ratio "$upms" "$base")"
+
+# Rollout: 4 replicas, then a rolling restart timed from the restart to the rollout's end.
+ns=$(pulumi stack output namespace --stack dev)
+four=$TASKFLOW_STATE_DIR/stacks/Pulumi.dev-4.yaml
+sed 's/^\(    replicaCount:\) 1$/\1 4/' "$config" > "$four"
+grep -q 'replicaCount: 4' "$four" || { echo "engine.sh: could not set replicaCount 4 in $config" >&2; exit 1; }
+time_ms pulumi up --stack dev --config-file "$four" --non-interactive --yes --skip-preview >/dev/null
+surge=$(kubectl -n "$ns" get deployment taskflow-api -o jsonpath='{.spec.strategy.rollingUpdate.maxSurge}')
+[[ $surge =~ ^[0-9]+$ ]] || { echo "engine.sh: maxSurge '$surge' is not an integer" >&2; exit 1; }
+floor=$(( (4 + surge - 1) / surge * TASKFLOW_READY_DELAY_MS ))
+roll=$(time_ms bash -c "kubectl -n '$ns' rollout restart deployment/taskflow-api && kubectl -n '$ns' rollout status deployment/taskflow-api --timeout=300s")
+printf '  rollout of 4 replicas, maxSurge %s:            %6d ms   floor %d ms (ceil(4/%s) x %d ms readiness)   ratio %s\n' \
+  "$surge" "$roll" "$floor" "$surge" "$TASKFLOW_READY_DELAY_MS" "$(ratio "$roll" "$floor")"
+time_ms pulumi destroy --stack dev --config-file "$four" --non-interactive --yes --skip-preview >/dev/null
+
+echo "unit suite:"
+RUNS=$runs bash benchmarks/unit-timing.sh | sed 's/^/  /'
