@@ -1,6 +1,6 @@
 // Helm's view of values: chart defaults deep-merged with the release's values, validated against
 // chart/values.schema.json (draft-07, as Helm 3 and 4 read it).
-import Ajv from "ajv";
+import Ajv, { ValidateFunction } from "ajv";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
@@ -28,11 +28,13 @@ export function chartDefaults(): Record<string, unknown> {
     return yaml.load(fs.readFileSync(path.join(CHART_DIR, "values.yaml"), "utf8")) as Record<string, unknown>;
 }
 
+let compiled: ValidateFunction | undefined;
+
 /** Validation errors of the merged values ([] when valid). */
 export function schemaErrors(values: unknown): string[] {
-    const schema = JSON.parse(fs.readFileSync(SCHEMA_PATH, "utf8"));
-    const ajv = new Ajv({ allErrors: true, strict: false });
-    const validate = ajv.compile(schema);
+    // Compiled once per run: compiling the schema costs far more than validating against it.
+    compiled ??= new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(SCHEMA_PATH, "utf8")));
+    const validate = compiled;
     if (validate(helmMerge(chartDefaults(), values))) return [];
     return (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
 }

@@ -20,8 +20,15 @@ function dependency(): { name: string; version: string; alias: string } {
     return chart.dependencies[0];
 }
 
-/** values.schema.json and values.yaml of the packaged subchart. */
+let files: { schema: object; defaults: Record<string, unknown> } | undefined;
+
+/** values.schema.json and values.yaml of the packaged subchart (read once). */
 function subchartFiles(): { schema: object; defaults: Record<string, unknown> } {
+    files ??= readSubchartFiles();
+    return files;
+}
+
+function readSubchartFiles(): { schema: object; defaults: Record<string, unknown> } {
     const dep = dependency();
     const tgz = path.join(PROJECT_ROOT, "chart/charts", `${dep.name}-${dep.version}.tgz`);
     assert.ok(fs.existsSync(tgz), `${tgz} is missing: run bash scripts/chart-deps.sh`);
