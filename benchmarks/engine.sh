@@ -19,7 +19,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 runs=${RUNS:-3}
 # shellcheck source=../scripts/tools.sh
-source scripts/tools.sh >/dev/null 2>&1 || { echo "engine.sh: toolchain bootstrap failed (run bash scripts/tools.sh)" >&2; exit 1; }
+source scripts/tools.sh engine cluster plugins >/dev/null 2>&1 || { echo "engine.sh: toolchain bootstrap failed (run bash scripts/tools.sh)" >&2; exit 1; }
 bash scripts/ensure-npm.sh >/dev/null
 bash scripts/chart-deps.sh
 

@@ -28,9 +28,14 @@ ZONES=(us-east-1a us-east-1b us-east-1c)
 NODE_CPU=4 NODE_MEMORY=16Gi NODE_PODS=110
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
+# quietly CMD... : kwokctl logs JSON lines; keep them in the state dir, show them on failure.
+quietly() {
+  "$@" >>"$STATE/kwokctl.log" 2>&1 && return 0
+  local rc=$?; log "'$*' failed ($rc); its log ($STATE/kwokctl.log):"; tail -20 "$STATE/kwokctl.log" >&2; return $rc
+}
 
 # shellcheck source=tools.sh
-source "$root/scripts/tools.sh" >/dev/null || exit 1
+source "$root/scripts/tools.sh" cluster >/dev/null || exit 1
 kubectl() { "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
 
 cluster_exists() { kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER"; }
@@ -94,11 +99,11 @@ up() {
   if cluster_exists; then
     if api_ready; then log "cluster '$CLUSTER' is already running"; else
       log "starting the existing cluster '$CLUSTER' ..."
-      kwokctl start cluster --name "$CLUSTER" >&2
+      quietly kwokctl start cluster --name "$CLUSTER"
     fi
   else
     log "creating cluster '$CLUSTER' (Kubernetes $KUBERNETES_VERSION, kwok $KWOK_VERSION, binary runtime) ..."
-    kwokctl create cluster --name "$CLUSTER" --config "$(config_file)" --wait 120s >&2
+    quietly kwokctl create cluster --name "$CLUSTER" --config "$(config_file)" --wait 120s
   fi
   kwokctl get kubeconfig --name "$CLUSTER" > "$KUBECONFIG_OUT.tmp"
   chmod 600 "$KUBECONFIG_OUT.tmp"; mv "$KUBECONFIG_OUT.tmp" "$KUBECONFIG_OUT"
@@ -117,7 +122,7 @@ up() {
 down() {
   if cluster_exists; then
     log "deleting cluster '$CLUSTER' ..."
-    kwokctl delete cluster --name "$CLUSTER" >&2 || true
+    quietly kwokctl delete cluster --name "$CLUSTER" || true
   fi
   rm -f "$KUBECONFIG_OUT"
   # kwokctl stops its processes by pid file; make sure nothing of this cluster survives.

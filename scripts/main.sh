@@ -40,7 +40,7 @@ fi
 
 echo "== no Pulumi CLI with a reachable cluster on PATH: deploying dev to the local kwok cluster"
 # shellcheck source=tools.sh
-source scripts/tools.sh || exit 1
+source scripts/tools.sh engine cluster plugins || exit 1
 bash scripts/ensure-npm.sh
 bash scripts/chart-deps.sh
 bash scripts/cluster.sh up

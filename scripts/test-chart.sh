@@ -13,7 +13,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=scripts/tools.sh
-source scripts/tools.sh
+source scripts/tools.sh chart lint
 set +e
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/taskflow-chart-test.XXXXXX")

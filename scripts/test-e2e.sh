@@ -7,6 +7,6 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=tools.sh
-source scripts/tools.sh || exit 1
+source scripts/tools.sh engine cluster plugins || exit 1
 bash scripts/chart-deps.sh
 exec npx --no-install mocha --config .mocharc.e2e.yml "$@"

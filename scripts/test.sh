@@ -12,7 +12,7 @@ cd "$root"
 # Sourced: the suites below run on the toolchain's Node.js (>= 22, what the SDK declares) and
 # find helm, kube-linter, pulumi and kubectl through the exported paths.
 # shellcheck source=tools.sh
-source scripts/tools.sh || exit 1
+source scripts/tools.sh all || exit 1
 bash scripts/ensure-npm.sh || exit 1
 bash scripts/chart-deps.sh || exit 1
 

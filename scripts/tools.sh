@@ -4,8 +4,10 @@
 # live in its own recipe under scripts/tools/, sharing the helpers in scripts/lib/tools-common.sh.
 #
 #   bash scripts/tools.sh            # install what is missing, print what is ready
-#   source scripts/tools.sh          # same, and export the tool paths and engine settings
+#   source scripts/tools.sh all      # same, and export the tool paths and engine settings
+#   source scripts/tools.sh cluster  # only some groups: chart ci engine cluster plugins lint
 #
+# (A sourcing script always names its groups: `source` would otherwise pass on its own args.)
 # Cache: ${TASKFLOW_TOOLS_DIR:-~/.cache/taskflow-api/tools}. Offline mirror (last resort):
 # ${TASKFLOW_OFFLINE_MIRROR:-../shared/offline-mirror}. Nothing is downloaded from GitHub, a
 # chart repository or get.pulumi.com: this works on a machine that reaches only registries.
@@ -20,27 +22,28 @@ for _recipe in "$_tools_here"/tools/*.sh; do
   source "$_recipe"
 done
 
-tools_main() {
+# The groups, in build order: cheap tools first, then the big Go builds one at a time (they
+# compete for the same cores and share one Go build cache, so later builds reuse earlier ones').
+tools_group() {
+  case $1 in
+    chart) ensure_helm 4; ensure_helm 3; ensure_helm_unittest; ensure_kubeconform; ensure_schemas ;;
+    ci) ! declare -F ensure_actionlint >/dev/null || ensure_actionlint ;;
+    engine) ensure_pulumi; ensure_pulumi_language_nodejs ;;
+    cluster) ensure_kubernetes; ensure_etcd; ensure_kwok ;;
+    plugins) ensure_plugin_kubernetes; ensure_plugin_random ;;
+    lint) ensure_kube_linter ;;
+    *) _die "unknown tool group '$1' (chart, ci, engine, cluster, plugins, lint)" ;;
+  esac
+}
+
+tools_main() { # [GROUP...] (default: all)
   mkdir -p "$TOOLS_BIN" "$TOOLS_SRC"
   command -v node >/dev/null 2>&1 || _die "node (Node.js 20+) is required to run this script: https://nodejs.org"
-  # Cheap tools first, then the big Go builds one at a time (they compete for the same cores
-  # and share one Go build cache, so later builds reuse earlier ones' packages).
+  local groups=("$@") g
+  if ((${#groups[@]} == 0)) || [[ ${groups[*]} == all ]]; then groups=(chart ci engine cluster plugins lint); fi
   ensure_node
-  ensure_helm 4
-  ensure_helm 3
-  ensure_helm_unittest
-  ensure_kubeconform
-  ensure_schemas
-  ! declare -F ensure_actionlint >/dev/null || ensure_actionlint
-  ensure_pulumi
-  ensure_pulumi_language_nodejs
-  ensure_kubernetes
-  ensure_etcd
-  ensure_kwok
-  ensure_plugin_kubernetes
-  ensure_plugin_random
-  ensure_kube_linter
-  _log "toolchain ready in $((SECONDS - _tools_t0))s ($TASKFLOW_TOOLS_DIR)"
+  for g in "${groups[@]}"; do tools_group "$g"; done
+  _log "toolchain ready in $((SECONDS - _tools_t0))s (${groups[*]}; $TASKFLOW_TOOLS_DIR)"
 }
 
 # What scripts and tests need from the toolchain, exported into the caller's environment.
@@ -58,10 +61,9 @@ tools_export() {
 
 if ((_tools_sourced)); then
   # Sourced: failures must not kill the caller's shell, so run in a subshell first.
-  ( set -euo pipefail; tools_main ) || return 1
+  ( set -euo pipefail; tools_main "$@" ) || return 1
   TOOLS_VERBOSE="" ensure_node >/dev/null 2>&1 # sets TOOLS_NODE_BIN (cached by now)
   tools_export
 else
-  tools_main
-  if [[ ${1:-} == --print-env ]]; then tools_export; env | grep -E '^(PATH|PULUMI_|HELM|TOOLS_|TASKFLOW_|KUBE)' | sed 's/^/export /'; fi
+  tools_main "$@"
 fi

@@ -23,8 +23,19 @@ _die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # tool_begin NAME VERSION / tool_done SOURCE: one line per tool with the time it took, so a long
 # cold run is never silent and the slow recipes are visible.
-tool_begin() { _tool_name="$1 $2"; _tool_t0=$SECONDS; }
+# Each tool is built under its own lock, so two runs at once (npm test beside npm start) never
+# build the same tool twice; the second waits, then finds it cached.
+tool_begin() {
+  _tool_name="$1 $2"; _tool_t0=$SECONDS
+  mkdir -p "$TASKFLOW_TOOLS_DIR/.locks"
+  exec {_tool_lock}>"$TASKFLOW_TOOLS_DIR/.locks/${1//\//_}"
+  if ! flock -n "$_tool_lock"; then
+    _log "$_tool_name: another run is building it; waiting ..."
+    flock "$_tool_lock"
+  fi
+}
 tool_done() {
+  flock -u "$_tool_lock" 2>/dev/null || true
   local took=$((SECONDS - _tool_t0))
   if [[ $1 == cached ]]; then
     [[ -n ${TOOLS_VERBOSE:-} ]] && _log "$_tool_name: cached"
