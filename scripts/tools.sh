@@ -57,6 +57,12 @@ tools_export() {
   export PULUMI_HOME=$PULUMI_HOME_DIR
   export PULUMI_IGNORE_AMBIENT_PLUGINS=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
   export PULUMI_SKIP_UPDATE_CHECK=true
+  # The random plugin here is a labelled build of an upstream commit (4.21.2-dev.f64d8726, see
+  # scripts/tools/pulumi-plugins.sh), newer than the 4.21.1 that @pulumi/random requests. The
+  # engine's default search wants an exact match; the semver search takes the newest installed
+  # version >= the request. Only one version of each plugin is in our PULUMI_HOME, so kubernetes
+  # still resolves to exactly 4.32.0.
+  export PULUMI_ENABLE_LEGACY_PLUGIN_SEARCH=true
 }
 
 if ((_tools_sourced)); then
