@@ -2,6 +2,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 
 import { stackPolicy } from "../lib/define";
+import { known } from "../lib/known";
 import { enforcedLevel, RESTRICTED } from "../lib/pod-security";
 import { NamespaceProps, ReleaseProps, T } from "../lib/types";
 
@@ -43,29 +44,28 @@ export const helmReleaseNamespacePssRestricted = stackPolicy({
 }, (args, report) => {
     const trusted = args.getConfig<NamespaceConfig>().externallyEnforcedNamespaces ?? [];
     for (const release of args.resources.filter((r) => r.type === T.release)) {
-        const ns = namespaceOf(release, args.resources);
-        const name = (release.props as ReleaseProps).namespace ?? "default";
+        const name = known(() => (release.props as ReleaseProps).namespace ?? "default");
+        const ns = namespaceOf(release, name, args.resources);
+        const shown = name ?? "(not known during preview)";
         if (ns === undefined) {
-            if (!trusted.includes(name)) {
-                report(`release ${release.name} installs into namespace ${name}, which this stack does not manage, so its Pod Security level is unknown.`, release.urn);
+            if (name === undefined || !trusted.includes(name)) {
+                report(`release ${release.name} installs into namespace ${shown}, which this stack does not manage, so its Pod Security level is unknown.`, release.urn);
             }
             continue;
         }
         const level = enforcedLevel(ns.props as NamespaceProps);
         if (level !== RESTRICTED) {
-            report(`release ${release.name} installs into namespace ${name}, which enforces ${JSON.stringify(level ?? null)}, not "restricted".`, release.urn);
+            report(`release ${release.name} installs into namespace ${shown}, which enforces ${JSON.stringify(level ?? null)}, not "restricted".`, release.urn);
         }
     }
 });
 
 /**
- * The stack's Namespace the release installs into: the one its `namespace` input came from, else
- * the one with that name. The dependency comes first because it is known even during a preview,
- * when the name may not be.
+ * The stack's Namespace the release installs into: the one with the release's namespace name or,
+ * while a preview does not know that name yet, the Namespace its `namespace` input came from.
  */
-function namespaceOf(release: PolicyResource, resources: readonly PolicyResource[]): PolicyResource | undefined {
-    const fromDependency = (release.propertyDependencies.namespace ?? []).find((d) => d.type === T.namespace);
-    if (fromDependency !== undefined) return fromDependency;
-    const name = (release.props as ReleaseProps).namespace ?? "default";
-    return resources.find((r) => r.type === T.namespace && (r.props as NamespaceProps).metadata?.name === name);
+function namespaceOf(release: PolicyResource, name: string | undefined, resources: readonly PolicyResource[]): PolicyResource | undefined {
+    const namespaces = resources.filter((r) => r.type === T.namespace);
+    if (name !== undefined) return namespaces.find((r) => known(() => (r.props as NamespaceProps).metadata?.name) === name);
+    return (release.propertyDependencies.namespace ?? []).find((d) => d.type === T.namespace);
 }

@@ -6,7 +6,9 @@
 #   2. a test-only variant whose Release is not atomic is refused with helm-release-atomic's
 #      message;
 #   3. a test-only variant whose Release values carry a literal password is refused with
-#      helm-values-no-secret-literals' message.
+#      helm-values-no-secret-literals' message;
+#   4. a test-only variant that installs the Release into `default` is refused by the stack
+#      policy helm-release-namespace-pss-restricted (validateStack, with the real dependencies).
 # The variants are copies of the project whose index.ts registers a resource transform before
 # loading the real program, so they break exactly one input without editing any source.
 # AWS policies cannot run here: dev has no AWS resources and there are no AWS credentials; the
@@ -22,20 +24,22 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 tools=${TASKFLOW_TOOLS_DIR:-$HOME/.cache/taskflow-api/tools}
 
-# The engine's environment as `source scripts/tools.sh` exports it, for a caller that did not.
-if [[ -z ${PULUMI_HOME:-} ]]; then
-  node_bin=$(compgen -G "$tools/node-v*/bin" | tail -n 1 || true)
-  export PATH=${node_bin:+$node_bin:}$tools/bin:$PATH
-  export PULUMI_HOME=$tools/pulumi-home
-  export PULUMI_IGNORE_AMBIENT_PLUGINS=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-fi
-export PULUMI_SKIP_UPDATE_CHECK=true NO_COLOR=1
-
 skip() {
   echo "engine check: SKIPPED: $*"
   if [[ ${TASKFLOW_REQUIRE_ENGINE:-} == 1 ]]; then echo "  0 passing"; echo "  1 failing"; exit 1; fi
   exit 0
 }
+
+# The engine's environment, exactly as scripts/tools.sh exports it (plugin search, PULUMI_HOME,
+# Node). A caller that sourced it already (npm test) has it; otherwise the engine and plugin
+# groups are sourced here, on a machine where the CLI is installed (without it: skipped).
+if [[ -z ${PULUMI_HOME:-} ]]; then
+  [[ -x $tools/bin/pulumi ]] || command -v pulumi >/dev/null || skip "no pulumi CLI (run scripts/tools.sh)"
+  # shellcheck source-path=SCRIPTDIR/../.. source=scripts/tools.sh
+  source "$root/scripts/tools.sh" engine plugins || skip "the engine toolchain is incomplete (scripts/tools.sh engine plugins)"
+fi
+export NO_COLOR=1
+
 pulumi=$(command -v pulumi) || skip "no pulumi CLI (run scripts/tools.sh)"
 plugins=$("$pulumi" plugin ls 2>/dev/null)
 for p in kubernetes random; do
@@ -44,7 +48,8 @@ done
 [[ -d $root/policy/node_modules/@pulumi/policy ]] || skip "policy/node_modules is missing (run scripts/ensure-npm.sh)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/taskflow-policy-engine-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# TASKFLOW_ENGINE_CHECK_LOGS=DIR keeps the previews' output.
+trap 'if [[ -n ${TASKFLOW_ENGINE_CHECK_LOGS:-} ]]; then mkdir -p "$TASKFLOW_ENGINE_CHECK_LOGS"; cp "$tmp"/*.log "$TASKFLOW_ENGINE_CHECK_LOGS"/ 2>/dev/null; fi; rm -rf "$tmp"' EXIT
 
 # The engine starts Node.js policy packs through `pulumi-analyzer-policy`, a launcher the Pulumi
 # CLI archive ships next to `pulumi`; a CLI built from source has none. This one does the same:
@@ -131,6 +136,11 @@ refused "literal-password" helm-values-no-secret-literals "values\.redis\.auth\.
   const values = pulumi.output(args.props.values).apply((v: any) =>
     ({ ...v, redis: { ...v.redis, auth: { ...(v.redis?.auth ?? {}), password: \"hunter2\" } } }));
   return { props: { ...args.props, values }, opts: args.opts };"
+
+# A stack policy (validateStack, at the end of the preview), through the program's dependencies.
+refused "default-namespace" helm-release-namespace-pss-restricted "installs into namespace default, which this stack does not manage" "
+  if ($release) return { props: { ...args.props, namespace: \"default\" }, opts: args.opts };
+  return undefined;"
 
 echo "  $passed passing"
 echo "  $failed failing"

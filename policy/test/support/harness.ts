@@ -2,7 +2,7 @@
 // program registers under the project's mocks: resource policies once per resource with its
 // inputs, options and provider; stack policies once with every resource, its parent and its
 // dependencies resolved to objects. No engine, cloud or cluster.
-import { unknownCheckingProxy } from "@pulumi/policy";
+import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
 import type {
     Policies,
     PolicyProviderResource,
@@ -38,7 +38,12 @@ export interface Violation {
     readonly policy: string;
     readonly message: string;
     readonly urn?: string;
+    /** Set where the engine would downgrade the report to advisory: a value unknown in preview. */
+    readonly advisory?: true;
 }
+
+/** How the engine marks an unknown string on the wire (a preview's not-yet-computed value). */
+export const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** Per-policy config, as in a `--policy-pack-config` file. */
 export type PackConfig = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
@@ -184,7 +189,12 @@ export async function runPolicies(
                 for (const validate of validations) await validate(resourceArgs(r, snapshot, own), report(r.urn));
             }
         } catch (e) {
-            if (!(e instanceof NotApplicable)) throw e;
+            // As the analyzer does: a policy that read an unknown value "can't run during preview".
+            if (e instanceof UnknownValueError) {
+                violations.push({ policy: policy.name, message: `can't run during preview: ${e.message}`, advisory: true });
+            } else if (!(e instanceof NotApplicable)) {
+                throw e;
+            }
         }
     }
     return violations;
