@@ -91,6 +91,26 @@ for stack in $stacks; do
   check "$stack: pods are PSS restricted, resources set, no Secret rendered" policy "$dir/k8s-$newest.yaml"
 done
 
+echo "== the linter is live and its scope is narrow"
+dev_values=$work/values/dev/values.yaml
+# Canary: without the resources we give the Valkey subchart, kube-linter must find them missing
+# (a linter that cannot fail proves nothing).
+linter_catches() {
+  render "$HELM4" "$work/canary.yaml" -f "$dev_values" --set redis.resources=null --set redis.initResources=null || return 1
+  if lint "$work/canary.yaml"; then echo "kube-linter found nothing in a render without Valkey resources"; return 1; fi
+}
+# The lint scope leaves out the subchart's helm test pod and nothing else.
+scope_is_narrow() {
+  local all kept
+  all=$(grep -c '^kind:' "$work/values/dev/k8s-$newest.yaml")
+  kept=$(node test/chart/lint-scope.js "$work/values/dev/k8s-$newest.yaml" 2>/dev/null | grep -c '^kind:')
+  [[ $((all - kept)) == 1 ]] || { echo "lint-scope dropped $((all - kept)) objects, expected 1"; return 1; }
+}
+if [[ -f $dev_values ]]; then
+  check "kube-linter flags a Valkey container without requests/limits (canary)" linter_catches
+  check "the lint scope leaves out only the Valkey chart's helm test pod" scope_is_narrow
+fi
+
 echo "== helm-unittest suites (chart/tests)"
 cp -R chart/tests "$chart/tests"
 check "helm-unittest under Helm 4" "$HELM4" unittest "$chart"

@@ -53,6 +53,9 @@ export class LocalTarget {
             ...process.env,
             TASKFLOW_STATE_DIR: stateDir,
             TASKFLOW_CLUSTER: cluster,
+            // Pods take 2 s to become Ready (and Job pods to finish): long enough that the order of
+            // the migration and the app's pods shows in second-resolution timestamps.
+            TASKFLOW_READY_DELAY_MS: "2000",
             KUBECONFIG: path.join(stateDir, "kubeconfig"),
             PULUMI_BACKEND_URL: `file://${path.join(stateDir, "backend")}`,
             PULUMI_CONFIG_PASSPHRASE_FILE: path.join(stateDir, "passphrase"),

@@ -51,13 +51,20 @@ describe("the dev stack on the real engine and a local control plane", function 
 
         // The hook Job is deleted once it succeeds (hook-succeeded), so its events are the record.
         const events = ((await t.get<any>(["events", "-n", t.namespace]))?.items ?? []) as any[];
-        const completed = events.find((e) => e.involvedObject.kind === "Job" && e.reason === "Completed" && /-migrate-1$/.test(e.involvedObject.name));
-        assert.ok(completed, `no Completed event for the migration Job; events: ${events.map((e) => `${e.involvedObject.kind}/${e.reason}`).join(", ")}`);
-        const jobDone = ts(completed.lastTimestamp ?? completed.eventTime);
+        const jobEvent = (reason: string) => {
+            const e = events.find((x) => x.involvedObject.kind === "Job" && x.reason === reason && /-migrate-1$/.test(x.involvedObject.name));
+            assert.ok(e, `no ${reason} event for the migration Job; events: ${events.map((x) => `${x.involvedObject.kind}/${x.reason}`).join(", ")}`);
+            return ts(e.lastTimestamp ?? e.eventTime);
+        };
+        const jobStarted = jobEvent("SuccessfulCreate");
+        const jobDone = jobEvent("Completed");
         const pods = await apiPods();
         assert.ok(pods.length > 0);
         for (const p of pods) {
-            assert.ok(ts(p.metadata.creationTimestamp) >= jobDone, `app pod ${p.metadata.name} was created before the migration finished`);
+            const created = ts(p.metadata.creationTimestamp);
+            // Timestamps have 1 s resolution; the Job pod takes 2 s to finish (TASKFLOW_READY_DELAY_MS).
+            assert.ok(created > jobStarted, `app pod ${p.metadata.name} was created while the migration was starting`);
+            assert.ok(created >= jobDone, `app pod ${p.metadata.name} was created before the migration finished`);
         }
 
         const valkey = ((await t.get<any>(["pods", "-n", t.namespace, "-l", `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/name=redis`]))?.items ?? []) as any[];
