@@ -191,7 +191,7 @@ export async function runPolicies(
         } catch (e) {
             // As the analyzer does: a policy that read an unknown value "can't run during preview".
             if (e instanceof UnknownValueError) {
-                violations.push({ policy: policy.name, message: `can't run during preview: ${e.message}`, advisory: true });
+                violations.push({ policy: policy.name, message: `can't run during preview: ${(e as Error).message}`, advisory: true });
             } else if (!(e instanceof NotApplicable)) {
                 throw e;
             }
