@@ -31,7 +31,8 @@ run "chart tests (helm 4 + helm 3, kubeconform, linter, helm-unittest, bad value
 run "deployments project (tsc, mocha under Pulumi mocks)" npm --prefix deployments run --silent test
 run "policy pack (tsc, mocha: every policy on every stack, one mutation per rule)" npm --prefix policy run --silent test
 run "workflows (actionlint)" bash scripts/check-workflows.sh
-# Last: the slowest, and the one that needs every other piece to work.
+# Last: the real engine. The toolchain above installed it, so a missing engine is a failure here.
+run "policy pack on the real engine (pulumi preview --policy-pack policy)" env TASKFLOW_REQUIRE_ENGINE=1 bash policy/test/engine-check.sh
 run "end-to-end (real Pulumi engine, local kwok cluster)" bash scripts/test-e2e.sh
 
 # One closing count over both runners: mocha's "N passing / N failing" and the chart's

@@ -28,7 +28,7 @@ tools_group() {
   case $1 in
     chart) ensure_helm 4; ensure_helm 3; ensure_helm_unittest; ensure_kubeconform; ensure_schemas ;;
     ci) ! declare -F ensure_actionlint >/dev/null || ensure_actionlint ;;
-    engine) ensure_pulumi; ensure_pulumi_language_nodejs ;;
+    engine) ensure_pulumi; ensure_pulumi_language_nodejs; ensure_policy_analyzer ;;
     cluster) ensure_kubernetes; ensure_etcd; ensure_kwok ;;
     plugins) ensure_plugin_kubernetes; ensure_plugin_random ;;
     lint) ensure_kube_linter ;;

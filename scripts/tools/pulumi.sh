@@ -49,3 +49,17 @@ ensure_pulumi_language_nodejs() {
   fi
   missing "$out" "$PULUMI_VERSION" "it ships in the Pulumi CLI archive: https://www.pulumi.com/docs/install/"
 }
+
+# The engine starts a Node.js policy pack (`--policy-pack policy`) through pulumi-analyzer-policy,
+# a launcher the Pulumi CLI archive ships beside `pulumi`; a CLI built from source has none. The
+# engine looks for it beside the pulumi binary (not on PATH, which PULUMI_IGNORE_AMBIENT_PLUGINS
+# turns off), and runs it in the pack's directory: it starts the pack's own SDK's policy runner.
+ensure_policy_analyzer() {
+  local out=$TOOLS_BIN/pulumi-analyzer-policy
+  local body='exec node "$(node -p '\''require.resolve("@pulumi/pulumi/cmd/run-policy-pack")'\'')" "$@"'
+  tool_begin pulumi-analyzer-policy "$PULUMI_VERSION"
+  if [[ -x $out ]] && grep -qxF "$body" "$out"; then tool_done cached; return; fi
+  printf '#!/bin/sh\n# Written by scripts/tools/pulumi.sh: starts a Node.js policy pack with its own @pulumi/pulumi.\n%s\n' "$body" > "$out"
+  chmod +x "$out"
+  tool_done "scripts/tools/pulumi.sh"
+}
