@@ -34,22 +34,34 @@ plugin_from_user_home() {
   plugin_install "$1" "$2" "$bin"
 }
 
+# provider_source NAME MODULE@VERSION MIRROR_TARBALL : prints the path of a writable copy of a
+# provider's source tree under $TOOLS_SRC/NAME: the proxy's module, else the mirror's tarball.
+provider_source() {
+  local name=$1 modver=$2 rel=$3 dir
+  if proxy_serves "$modver"; then
+    dir=$TOOLS_SRC/$name; rm -rf "$dir"; mkdir -p "$TOOLS_SRC"
+    cp -R "$(module_dir "$modver")" "$dir" && chmod -R u+w "$dir" && echo "$dir"
+  else
+    dir=$(unpack_mirror "$rel" "$name") && echo "$dir/provider"
+  fi
+}
+
+# plugin_built NAME VERSION SRC : install the binary built from SRC, clean up, report the source.
+plugin_built() {
+  plugin_install "$1" "$2" "$TOOLS_SRC/pulumi-resource-$1"
+  rm -rf "$TOOLS_SRC/pulumi-resource-$1" "${3%/provider}"
+  tool_done "$([[ $3 == */provider ]] && echo "the offline mirror" || echo "the Go module proxy")"
+}
+
 ensure_plugin_kubernetes() {
   local v=$PULUMI_KUBERNETES_VERSION mod=github.com/pulumi/pulumi-kubernetes/provider/v4 src=""
   tool_begin pulumi-resource-kubernetes "$v"
   if plugin_installed kubernetes "$v"; then tool_done cached; return; fi
   if plugin_from_user_home kubernetes "$v"; then tool_done "~/.pulumi/plugins"; return; fi
   have_go || missing pulumi-resource-kubernetes "$v" "pulumi plugin install resource kubernetes $v (needs internet)"
-  if proxy_serves "$mod@v$v"; then
-    src=$TOOLS_SRC/kubernetes-provider; rm -rf "$src"; mkdir -p "$TOOLS_SRC"
-    cp -R "$(module_dir "$mod@v$v")" "$src" && chmod -R u+w "$src"
-    tool_progress "building from the Go module proxy (12-13 min, 5 GB peak) ..."
-  elif src=$(unpack_mirror "src/pulumi-kubernetes-v$v-provider.tar.gz" kubernetes-provider); then
-    src=$src/provider
-    tool_progress "building from the offline mirror (12-13 min, 5 GB peak) ..."
-  else
+  src=$(provider_source kubernetes-provider "$mod@v$v" "src/pulumi-kubernetes-v$v-provider.tar.gz") ||
     missing pulumi-resource-kubernetes "$v" "pulumi plugin install resource kubernetes $v (needs internet)"
-  fi
+  tool_progress "building from $src (12-13 min, 5 GB peak) ..."
   (
     set -e
     cd "$src"
@@ -75,9 +87,7 @@ ensure_plugin_kubernetes() {
       -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$v" \
       -o "$TOOLS_SRC/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
   ) || missing pulumi-resource-kubernetes "$v" "pulumi plugin install resource kubernetes $v (needs internet)"
-  plugin_install kubernetes "$v" "$TOOLS_SRC/pulumi-resource-kubernetes"
-  rm -rf "$TOOLS_SRC/pulumi-resource-kubernetes" "$TOOLS_SRC/kubernetes-provider"
-  tool_done "$( [[ $src == */provider ]] && echo "the offline mirror" || echo "the Go module proxy")"
+  plugin_built kubernetes "$v" "$src"
 }
 
 ensure_plugin_random() {
@@ -87,14 +97,8 @@ ensure_plugin_random() {
   # A user with internet runs the released plugin that @pulumi/random asks for instead; this
   # labelled build exists only for machines that cannot download it.
   have_go || missing pulumi-resource-random "$v" "pulumi plugin install resource random (needs internet)"
-  if proxy_serves "$mod@$PULUMI_RANDOM_COMMIT"; then
-    src=$TOOLS_SRC/random-provider; rm -rf "$src"; mkdir -p "$TOOLS_SRC"
-    cp -R "$(module_dir "$mod@$PULUMI_RANDOM_COMMIT")" "$src" && chmod -R u+w "$src"
-  elif src=$(unpack_mirror "src/pulumi-random-$PULUMI_RANDOM_COMMIT-provider.tar.gz" random-provider); then
-    src=$src/provider
-  else
+  src=$(provider_source random-provider "$mod@$PULUMI_RANDOM_COMMIT" "src/pulumi-random-$PULUMI_RANDOM_COMMIT-provider.tar.gz") ||
     missing pulumi-resource-random "$v" "pulumi plugin install resource random (needs internet)"
-  fi
   tool_progress "building commit $PULUMI_RANDOM_COMMIT (7-8 min) ..."
   (
     set -e
@@ -105,7 +109,5 @@ ensure_plugin_random() {
       -ldflags "-s -w -X github.com/pulumi/pulumi-random/provider/v4/pkg/version.Version=$v" \
       -o "$TOOLS_SRC/pulumi-resource-random" ./cmd/pulumi-resource-random
   ) || missing pulumi-resource-random "$v" "pulumi plugin install resource random (needs internet)"
-  plugin_install random "$v" "$TOOLS_SRC/pulumi-resource-random"
-  rm -rf "$TOOLS_SRC/pulumi-resource-random" "$TOOLS_SRC/random-provider"
-  tool_done "the offline mirror"
+  plugin_built random "$v" "$src"
 }
