@@ -139,6 +139,10 @@ export function installMocks(stack = "unit"): void {
     pulumi.runtime.setMocks(mocks, "taskflow-api", stack, false);
 }
 
+// Unit tests see no ambient cluster: the Kubernetes SDK fills a provider's kubeconfig from
+// $KUBECONFIG, so a developer's (or the local cluster's) kubeconfig would leak into what the
+// program registers and change the results.
+delete process.env.KUBECONFIG;
 installMocks();
 
 /** Resolves an Output to its value (`undefined` stays undefined). */
