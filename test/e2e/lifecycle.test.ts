@@ -35,8 +35,13 @@ describe("the dev stack on the real engine and a local control plane", function 
     const apiPods = async () =>
         ((await t.get<any>(["pods", "-n", t.namespace, "-l", "app.kubernetes.io/component=api"]))?.items ?? []) as any[];
 
-    it("installs dev from empty: PSS enforced, migration before the app, app available, Valkey ready, secret kept secret", async () => {
-        ok(await t.pulumi(["up", "--yes"], base), "pulumi up (install)");
+    it("installs dev from empty without a warning: PSS enforced, migration before the app, app available, Valkey ready, secret kept secret", async () => {
+        // A preview on a clean state, then the install: neither prints a warning (no undefined
+        // outputs, no ambient or mismatched plugins).
+        const clean = ok(await t.pulumi(["preview"], base), "pulumi preview (clean state)");
+        assert.doesNotMatch(clean.stdout + clean.stderr, /warning/i);
+        const install = ok(await t.pulumi(["up", "--yes"], base), "pulumi up (install)");
+        assert.doesNotMatch(install.stdout + install.stderr, /warning/i);
 
         const ns = await t.get<any>(["namespace", t.namespace]);
         assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
