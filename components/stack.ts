@@ -1,16 +1,17 @@
 // Builds one taskflow-api stack from its validated config. Every stack (dev, staging, prod, or a
 // new one) goes through this same code path; what differs is only the config.
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 
-import { Config, PROJECT } from "../config";
+import { Config } from "../config";
 import { hashChartDir } from "./chart-hash";
 import { ChartValues } from "./chart-values";
 import { ClusterFacts } from "./cluster-facts";
-import { RedisCache } from "./redis-cache";
-import { ServiceAccountRole } from "./service-account-role";
+// Types only: these modules load @pulumi/aws, which createStack loads only when needed.
+import type { AwsInfra } from "./aws-infra";
+import type { RedisCache } from "./redis-cache";
+import type { ServiceAccountRole } from "./service-account-role";
 import { CHART_PATH, TaskflowApi } from "./taskflow-api";
 
 export interface StackOptions {
@@ -46,48 +47,10 @@ export function createStack(config: Config, opts: StackOptions): StackOutputs {
         context: config.cluster.context,
     });
 
-    // Created only when the stack has AWS resources: dev needs no AWS credentials at all.
+    // The AWS side only for stacks that have AWS resources: dev needs no AWS credentials, and
+    // does not even load @pulumi/aws (see aws-infra.ts).
     const needsAws = config.redis.mode === "elasticache" || config.serviceAccount.iam !== undefined;
-    const awsOpts: pulumi.ComponentResourceOptions = needsAws ? { providers: [awsProvider(config, opts.stack)] } : {};
-
-    let redis: RedisCache | undefined;
-    if (config.redis.mode === "elasticache") {
-        const r = config.redis;
-        redis = new RedisCache(`${name}-redis`, {
-            vpcId: cluster.require("vpcId"),
-            subnetIds: cluster.require("privateSubnetIds"),
-            clientSecurityGroupId: cluster.require("nodeSecurityGroupId"),
-            engine: r.engine,
-            engineVersion: r.engineVersion,
-            family: r.family,
-            nodeType: r.nodeType,
-            numNodes: r.numNodes,
-            multiAz: r.multiAz,
-            port: r.port,
-            snapshotRetentionDays: r.snapshotRetentionDays,
-            snapshotWindow: r.snapshotWindow,
-            maintenanceWindow: r.maintenanceWindow,
-            slowLogRetentionDays: r.slowLogRetentionDays,
-            authTokenLength: r.authTokenLength,
-            authTokenVersion: r.authTokenVersion,
-            applyImmediately: r.applyImmediately,
-            finalSnapshotIdentifier: r.finalSnapshot ? snapshotName(`${name}-${opts.stack}-final`) : undefined,
-            protect: r.protect,
-        }, awsOpts);
-    }
-
-    let role: ServiceAccountRole | undefined;
-    const iam = config.serviceAccount.iam;
-    if (iam !== undefined) {
-        role = new ServiceAccountRole(name, {
-            oidcProviderArn: cluster.require("oidcProviderArn"),
-            oidcIssuerUrl: cluster.require("oidcIssuerUrl"),
-            namespace: config.namespace.name,
-            serviceAccountName: config.serviceAccount.name,
-            policyStatements: iam.policyStatements,
-            managedPolicyArns: iam.managedPolicyArns,
-        }, awsOpts);
-    }
+    const { redis, role }: AwsInfra = needsAws ? loadAwsInfra().createAwsInfra(config, cluster, opts.stack) : {};
 
     const app = new TaskflowApi(name, {
         config,
@@ -127,19 +90,8 @@ export function stackOutputs(s: StackOutputs): ExportedOutputs {
     };
 }
 
-function awsProvider(config: Config, stack: string): aws.Provider {
-    // parseConfig requires aws.region whenever AWS resources are created.
-    if (config.aws === undefined) throw new Error("createStack: AWS resources need config aws.region");
-    return new aws.Provider("aws", {
-        region: config.aws.region as aws.Region,
-        defaultTags: {
-            // The fixed tags win over same-named ones from aws.tags.
-            tags: { ...config.aws.tags, project: PROJECT, stack, "managed-by": "pulumi" },
-        },
-    });
-}
-
-/** ElastiCache snapshot names: letters, digits and single hyphens, starting with a letter. */
-function snapshotName(raw: string): string {
-    return raw.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^[^a-z]+|-$/g, "").slice(0, 255);
+/** aws-infra.ts, loaded on first use. */
+function loadAwsInfra(): typeof import("./aws-infra") {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazily, on purpose (aws-infra.ts)
+    return require("./aws-infra");
 }
