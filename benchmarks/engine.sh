@@ -43,7 +43,6 @@ time_ms() {
   "$@" >"$TASKFLOW_STATE_DIR/last.out" 2>&1 || { echo "engine.sh: '$*' failed:" >&2; tail -30 "$TASKFLOW_STATE_DIR/last.out" >&2; exit 1; }
   echo $(( $(now_ms) - t0 ))
 }
-repeat_median() { local i; for ((i = 0; i < runs; i++)); do time_ms "$@"; done | median; }
 
 # The empty program, in a scratch copy so `stack init` does not write into the repository.
 empty=$(mktemp -d "${TMPDIR:-/tmp}/taskflow-empty.XXXXXX")
@@ -57,8 +56,6 @@ echo "engine benchmark: pulumi $(pulumi version), node $(node --version), $runs 
 time_ms pulumi preview --stack bench --non-interactive --cwd "$empty" >/dev/null
 time_ms pulumi preview --stack dev --config-file "$config" --non-interactive >/dev/null
 
-base=$(repeat_median pulumi preview --stack bench --non-interactive --cwd "$empty")
-fast=$(repeat_median pulumi preview --stack dev --config-file "$config" --non-interactive)
 # "Before": a copy of the project as it ran before tsconfig.pulumi.json and swc, i.e. ts-node
 # type-checking the program (and the SDKs' types) on every run.
 before=$TASKFLOW_STATE_DIR/before
@@ -71,7 +68,17 @@ node -e '
   const cfg = ts.parseConfigFileTextToJson(f, fs.readFileSync(f, "utf8")).config;
   delete cfg["ts-node"];
   fs.writeFileSync(f, JSON.stringify(cfg, null, 2));' "$before/tsconfig.json"
-slow=$(repeat_median pulumi preview --stack dev --config-file "$config" --non-interactive --cwd "$before")
+# Interleaved (empty, now, before) x runs, so all three see the same machine noise.
+b=() f=() w=()
+for ((i = 0; i < runs; i++)); do
+  b+=("$(time_ms pulumi preview --stack bench --non-interactive --cwd "$empty")")
+  f+=("$(time_ms pulumi preview --stack dev --config-file "$config" --non-interactive)")
+  w+=("$(time_ms pulumi preview --stack dev --config-file "$config" --non-interactive --cwd "$before")")
+done
+[[ "${b[*]} ${f[*]} ${w[*]}" =~ ^[0-9\ ]+$ ]] || { echo "engine.sh: a preview failed (see above)" >&2; exit 1; }
+base=$(printf '%s\n' "${b[@]}" | median)
+fast=$(printf '%s\n' "${f[@]}" | median)
+slow=$(printf '%s\n' "${w[@]}" | median)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 printf '  preview, empty program (baseline):            %6d ms\n' "$base"
 printf '  preview dev, now (transpile only, swc):      %6d ms   ratio %s  (goal <= 1.2)\n' "$fast" "$(ratio "$fast" "$base")"
