@@ -49,7 +49,9 @@ source scripts/local-stack.sh
 config=$(local_stack_init dev)
 
 echo "== pulumi up --stack dev --yes (Pulumi $(pulumi version), backend $PULUMI_BACKEND_URL)"
-pulumi up --stack dev --config-file "$config" --yes
+# --refresh: the cluster may be new (cluster.sh down deletes it) while the state still lists what
+# was deployed; refreshing first lets `up` re-create what is missing.
+pulumi up --stack dev --config-file "$config" --yes --refresh
 echo
 echo "== stack outputs"
 pulumi stack output --stack dev
