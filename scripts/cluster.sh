@@ -126,11 +126,11 @@ down() {
   fi
   rm -f "$KUBECONFIG_OUT"
   # kwokctl stops its processes by pid file; make sure nothing of this cluster survives.
-  local left
-  left=$(pgrep -f -- "$KWOK_WORKDIR/clusters/$CLUSTER/" || true)
-  if [[ -n $left ]]; then
-    log "stopping leftover processes: $(echo $left)"
-    kill $left 2>/dev/null || true; sleep 1; kill -9 $left 2>/dev/null || true
+  local left=()
+  mapfile -t left < <(pgrep -f -- "$KWOK_WORKDIR/clusters/$CLUSTER/" || true)
+  if ((${#left[@]})); then
+    log "stopping leftover processes: ${left[*]}"
+    kill "${left[@]}" 2>/dev/null || true; sleep 1; kill -9 "${left[@]}" 2>/dev/null || true
   fi
   log "cluster '$CLUSTER' is down"
 }
