@@ -117,7 +117,8 @@ function providerOf(ref: string | undefined, snapshot: readonly SnapshotResource
     return p && { type: p.type, urn: p.urn, name: p.name, props: unknownCheckingProxy(p.props) };
 }
 
-function resourceArgs(r: SnapshotResource, snapshot: readonly SnapshotResource[], config: Record<string, unknown>): ResourceValidationArgs {
+/** What the analyzer shows of one resource, to a resource policy and to a stack policy alike. */
+function resourceView(r: SnapshotResource, snapshot: readonly SnapshotResource[]) {
     const props = unknownCheckingProxy(r.props);
     const provider = providerOf(r.provider, snapshot);
     return {
@@ -127,9 +128,15 @@ function resourceArgs(r: SnapshotResource, snapshot: readonly SnapshotResource[]
         name: r.name,
         opts: r.opts,
         ...(provider ? { provider } : {}),
-        stackTags: new Map(),
         isType: isTypeOf(r.type),
         asType: ((cls: unknown) => (isTypeOf(r.type)(cls) ? props : undefined)) as ResourceValidationArgs["asType"],
+    };
+}
+
+function resourceArgs(r: SnapshotResource, snapshot: readonly SnapshotResource[], config: Record<string, unknown>): ResourceValidationArgs {
+    return {
+        ...resourceView(r, snapshot),
+        stackTags: new Map(),
         getConfig: <T extends object>() => ({ ...config }) as T,
         notApplicable,
     };
@@ -138,20 +145,7 @@ function resourceArgs(r: SnapshotResource, snapshot: readonly SnapshotResource[]
 function stackArgs(snapshot: readonly SnapshotResource[], config: Record<string, unknown>): StackValidationArgs {
     const byUrn = new Map<string, PolicyResource>();
     const resources = snapshot.map((r) => {
-        const props = unknownCheckingProxy(r.props);
-        const provider = providerOf(r.provider, snapshot);
-        const resource: PolicyResource = {
-            type: r.type,
-            props,
-            urn: r.urn,
-            name: r.name,
-            opts: r.opts,
-            ...(provider ? { provider } : {}),
-            dependencies: [],
-            propertyDependencies: {},
-            isType: isTypeOf(r.type),
-            asType: ((cls: unknown) => (isTypeOf(r.type)(cls) ? props : undefined)) as PolicyResource["asType"],
-        };
+        const resource: PolicyResource = { ...resourceView(r, snapshot), dependencies: [], propertyDependencies: {} };
         byUrn.set(r.urn, resource);
         return resource;
     });
