@@ -23,6 +23,8 @@ export interface ChartInfra {
     readonly roleArn?: string;
     /** Name of the Secret holding the Redis password under REDIS_PASSWORD_KEY. */
     readonly secretName: string;
+    /** SHA-256 (hex) of the Secret's password: rolls the pods when the password changes. */
+    readonly secretChecksum?: string;
     /** Content hash of the chart directory (chart-hash.ts). */
     readonly chartHash: string;
 }
@@ -47,7 +49,7 @@ export interface ChartValues {
     config?: Record<string, string>;
     migrations?: NonNullable<AppConfig["migrations"]>;
     serviceAccount: { create: boolean; name: string; annotations: Record<string, string> };
-    existingSecret: { name: string; redisPasswordKey: string };
+    existingSecret: { name: string; redisPasswordKey: string; checksum?: string };
     redis: { enabled: true; auth: { enabled: true; usersExistingSecret: string } } | { enabled: false };
     externalRedis?: { host: string; port: number; tls: boolean };
 }
@@ -65,7 +67,11 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
             name: config.serviceAccount.name,
             annotations: infra.roleArn ? { [IRSA_ANNOTATION]: infra.roleArn } : {},
         },
-        existingSecret: { name: infra.secretName, redisPasswordKey: REDIS_PASSWORD_KEY },
+        existingSecret: compact({
+            name: infra.secretName,
+            redisPasswordKey: REDIS_PASSWORD_KEY,
+            checksum: infra.secretChecksum,
+        }),
         redis: { enabled: false },
     };
     if (config.redis.mode === "inCluster") {

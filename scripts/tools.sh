@@ -5,7 +5,7 @@
 #
 #   bash scripts/tools.sh            # install what is missing, print what is ready
 #   source scripts/tools.sh all      # same, and export the tool paths and engine settings
-#   source scripts/tools.sh cluster  # only some groups: chart ci engine cluster plugins lint
+#   source scripts/tools.sh cluster  # only some groups: chart ci engine cluster node plugins lint
 #
 # (A sourcing script always names its groups: `source` would otherwise pass on its own args.)
 # Cache: ${TASKFLOW_TOOLS_DIR:-~/.cache/taskflow-api/tools}. Offline mirror (last resort):
@@ -30,9 +30,10 @@ tools_group() {
     ci) ! declare -F ensure_actionlint >/dev/null || ensure_actionlint ;;
     engine) ensure_pulumi; ensure_pulumi_language_nodejs; ensure_policy_analyzer ;;
     cluster) ensure_kubernetes; ensure_etcd; ensure_kwok ;;
+    node) ensure_node_host; ensure_containerd; ensure_cni_plugins; ensure_coredns; ensure_kube_router ;;
     plugins) ensure_plugin_kubernetes; ensure_plugin_random ;;
     lint) ensure_kube_linter ;;
-    *) _die "unknown tool group '$1' (chart, ci, engine, cluster, plugins, lint)" ;;
+    *) _die "unknown tool group '$1' (chart, ci, engine, cluster, node, plugins, lint)" ;;
   esac
 }
 
@@ -40,7 +41,7 @@ tools_main() { # [GROUP...] (default: all)
   mkdir -p "$TOOLS_BIN" "$TOOLS_SRC"
   command -v node >/dev/null 2>&1 || _die "node (Node.js 20+) is required to run this script: https://nodejs.org"
   local groups=("$@") g
-  if ((${#groups[@]} == 0)) || [[ ${groups[*]} == all ]]; then groups=(chart ci engine cluster plugins lint); fi
+  if ((${#groups[@]} == 0)) || [[ ${groups[*]} == all ]]; then groups=(chart ci engine cluster node plugins lint); fi
   ensure_node
   for g in "${groups[@]}"; do tools_group "$g"; done
   _log "toolchain ready in $((SECONDS - _tools_t0))s (${groups[*]}; $TASKFLOW_TOOLS_DIR)"
@@ -50,7 +51,7 @@ tools_main() { # [GROUP...] (default: all)
 tools_export() {
   export TASKFLOW_TOOLS_DIR TOOLS_BIN TOOLS_SCHEMAS K8S_SCHEMA_VERSIONS
   export HELM4=$TOOLS_BIN/helm4 HELM3=$TOOLS_BIN/helm3 KUBECONFORM=$TOOLS_BIN/kubeconform
-  export KUBE_LINTER=$TOOLS_BIN/kube-linter HELM_PLUGINS=$TOOLS_HELM_PLUGINS
+  export KUBE_LINTER=$TOOLS_BIN/kube-linter HELM_PLUGINS=$TOOLS_HELM_PLUGINS TOOLS_CNI_BIN
   # The engine: our pulumi and language host first on PATH, Node >= 22 before them, plugins only
   # from our PULUMI_HOME at exactly the requested versions, no update check, no downloads.
   export PATH=${TOOLS_NODE_BIN:+$TOOLS_NODE_BIN:}$TOOLS_BIN:$PATH

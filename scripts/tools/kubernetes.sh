@@ -1,22 +1,25 @@
 # shellcheck shell=bash
-# The local control plane's Kubernetes binaries: kube-apiserver, kube-controller-manager,
-# kube-scheduler and kubectl, at a minor EKS supports. One `go build` for all four: they share
-# most packages, so building them together costs little more than the apiserver alone.
+# The local cluster's Kubernetes binaries: the control plane (kube-apiserver,
+# kube-controller-manager, kube-scheduler), the real node's kubelet and kube-proxy, and kubectl,
+# at a minor EKS supports. One `go build` for all six: they share most packages, so building
+# them together costs little more than the apiserver alone (kubelet + kube-proxy add ~4 MB of
+# source and two links to the ~93 MB the control plane needs).
 KUBERNETES_VERSION=v1.35.4
 
-_kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+_kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 
 ensure_kubernetes() {
   local v=$KUBERNETES_VERSION b ok=1
-  tool_begin "kube-apiserver/controller-manager/scheduler/kubectl" "$v"
+  tool_begin "kube-apiserver/controller-manager/scheduler/kubelet/proxy/kubectl" "$v"
   "$TOOLS_BIN/kube-apiserver" --version 2>/dev/null | grep -qxF "Kubernetes $v" || ok=0
   for b in kube-controller-manager kube-scheduler; do [[ -x $TOOLS_BIN/$b ]] || ok=0; done
+  for b in kubelet kube-proxy; do "$TOOLS_BIN/$b" --version 2>/dev/null | grep -qxF "Kubernetes $v" || ok=0; done
   cached_at kubectl "$v" version --client || ok=0
   if ((ok)); then tool_done cached; return; fi
   # kubectl alone may be on PATH, but the control plane is never: only the Go route builds all.
   have_go || missing "Kubernetes server binaries" "$v" "https://kubernetes.io/releases/download/ (kubernetes-server-linux-amd64.tar.gz)"
   proxy_serves "k8s.io/kubernetes@$v" || missing "Kubernetes server binaries" "$v" "https://kubernetes.io/releases/download/"
-  tool_progress "building all four in one go from the Go module proxy (about 15 min) ..."
+  tool_progress "building all six in one go from the Go module proxy (about 15 min) ..."
   # k8s.io/kubernetes replaces its k8s.io/* staging modules with local paths; outside the repo
   # they are the published modules of the same release (v0.MINOR.PATCH).
   local gomod staging edits=()
@@ -35,7 +38,8 @@ ensure_kubernetes() {
   local out=$TOOLS_SRC/kube-build; rm -rf "$out"
   go_wrapper_build "$out" "k8s.io/kubernetes@$v" "$ldflags" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl -- "${edits[@]}" ||
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet \
+    k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubectl -- "${edits[@]}" ||
     missing "Kubernetes server binaries" "$v" "https://kubernetes.io/releases/download/"
   for b in "${_kube_bins[@]}"; do mv -f "$out/$b" "$TOOLS_BIN/$b"; done
   rm -rf "$out"

@@ -87,7 +87,7 @@ function newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state
                     ...inputs,
                     status: {
                         name: inputs.name, namespace: inputs.namespace, status: "deployed",
-                        revision: 1, chart: "taskflow-api", version: "0.1.0", appVersion: "1.0.0",
+                        revision: 1, chart: "taskflow-api", version: "0.2.0", appVersion: "1.0.0",
                     },
                 },
             };

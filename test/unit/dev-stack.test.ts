@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { createHash } from "crypto";
 
 import { REDIS_PASSWORD_KEY } from "../../components/chart-values";
 import { MOCK_SECRET_MARKER } from "../support/mocks";
@@ -34,6 +35,13 @@ describe("dev stack", () => {
         assert.deepStrictEqual(Object.keys(secret.inputs.stringData), [REDIS_PASSWORD_KEY]);
         assert.ok(String(secret.inputs.stringData[REDIS_PASSWORD_KEY]).startsWith(MOCK_SECRET_MARKER));
         assert.ok(secret.secretPaths.some((p) => p.startsWith("stringData")), "stringData must be marked secret");
+    });
+
+    it("passes the password's SHA-256 (never the password) so a rotation rolls the pods", () => {
+        const password = String(dev.one(T.secret).inputs.stringData[REDIS_PASSWORD_KEY]);
+        const expected = createHash("sha256").update(password).digest("hex");
+        assert.strictEqual(dev.values.existingSecret.checksum, expected);
+        assert.ok(!JSON.stringify(dev.values).includes(password), "the password itself must not reach the values");
     });
 
     it("creates its namespace with Pod Security 'restricted' enforced, audited and warned", () => {
