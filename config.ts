@@ -86,6 +86,15 @@ const labelMap = z.record(
     text("a label value (at most 63 letters, digits, '-', '_', '.')", /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/),
 );
 const oneOrMany = (item: z.ZodString) => z.union([item, z.array(item).min(1)]);
+const cidr = text("an IPv4 CIDR such as 10.0.0.0/16", /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/);
+/** A NetworkPolicyPeer, as the chart passes it through to `spec.ingress[].from`. */
+const networkPolicyPeer = z
+    .strictObject({
+        podSelector: z.strictObject({ matchLabels: labelMap.optional() }).optional(),
+        namespaceSelector: z.strictObject({ matchLabels: labelMap.optional() }).optional(),
+        ipBlock: z.strictObject({ cidr, except: z.array(cidr).optional() }).optional(),
+    })
+    .refine((p) => Object.keys(p).length > 0, "expected podSelector, namespaceSelector or ipBlock");
 
 // ---- sections ----------------------------------------------------------------------------------
 
@@ -173,6 +182,14 @@ const appSchema = z.strictObject({
             backoffLimit: int(0, 10).optional(),
             activeDeadlineSeconds: int(30, 3600).optional(),
             podLabels: labelMap.optional(),
+        })
+        .optional(),
+    /** The app's NetworkPolicy (chart `networkPolicy.*`): who may call the HTTP port. */
+    networkPolicy: z
+        .strictObject({
+            enabled: bool().optional(),
+            /** Peers admitted to the HTTP port; absent admits any source (still that port only). */
+            ingressFrom: z.array(networkPolicyPeer).min(1, "expected at least one peer (omit the key to admit any source)").optional(),
         })
         .optional(),
     /** Non-secret environment variables (the chart's `config` map). */

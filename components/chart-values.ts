@@ -8,6 +8,9 @@ import type { AppConfig, Config } from "../config";
  * Valkey subchart reads the same key (`redis.auth.aclUsers.default.passwordKey`). */
 export const REDIS_PASSWORD_KEY = "redis-password";
 
+/** Pod annotation carrying the Secret's checksum (the chart's Deployment uses the same key). */
+export const SECRET_CHECKSUM_ANNOTATION = "checksum/existing-secret";
+
 /** ServiceAccount annotation EKS reads to inject web-identity credentials (IRSA). */
 export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
 
@@ -48,9 +51,14 @@ export interface ChartValues {
     topologySpread?: NonNullable<AppConfig["topologySpread"]>;
     config?: Record<string, string>;
     migrations?: NonNullable<AppConfig["migrations"]>;
+    networkPolicy?: NonNullable<AppConfig["networkPolicy"]>;
     serviceAccount: { create: boolean; name: string; annotations: Record<string, string> };
     existingSecret: { name: string; redisPasswordKey: string; checksum?: string };
-    redis: { enabled: true; auth: { enabled: true; usersExistingSecret: string } } | { enabled: false };
+    redis: {
+        enabled: true;
+        auth: { enabled: true; usersExistingSecret: string };
+        podAnnotations?: Record<string, string>;
+    } | { enabled: false };
     externalRedis?: { host: string; port: number; tls: boolean };
 }
 
@@ -77,6 +85,9 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
     if (config.redis.mode === "inCluster") {
         // The Valkey subchart reads its `default` user's password from the same Secret.
         values.redis = { enabled: true, auth: { enabled: true, usersExistingSecret: infra.secretName } };
+        // Valkey reads the password only when its pod starts, like the app: the same checksum
+        // restarts it on a rotation (the subchart cannot see the parent's annotations).
+        if (infra.secretChecksum) values.redis.podAnnotations = { [SECRET_CHECKSUM_ANNOTATION]: infra.secretChecksum };
     } else {
         if (!infra.redisHost) throw new Error('buildChartValues: redis.mode "elasticache" needs infra.redisHost');
         values.externalRedis = {
@@ -97,6 +108,7 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
         topologySpread: app.topologySpread && compact(app.topologySpread),
         config: app.env,
         migrations: app.migrations && compact(app.migrations),
+        networkPolicy: app.networkPolicy && compact(app.networkPolicy),
     });
 }
 

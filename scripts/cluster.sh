@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# The local Kubernetes control plane: kwokctl's binary runtime over the tools-dir binaries
-# (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok), no downloads, no
-# containers. Nodes and pods are simulated by kwok: pods become Ready, Job pods Succeed (see
-# scripts/cluster/stages.yaml), but no container ever runs.
+# The local Kubernetes cluster: a control plane run by kwokctl's binary runtime from the
+# tools-dir binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler), and one
+# REAL node (scripts/cluster/node.sh): containerd + runc, a kubelet, kube-proxy, CoreDNS and
+# kube-router's NetworkPolicy firewall, running real containers from locally built images.
+# No downloads, no registry.
 #
 #   bash scripts/cluster.sh up       # start (or keep) the cluster; writes $STATE/kubeconfig
-#   bash scripts/cluster.sh status   # what runs, and its nodes
-#   bash scripts/cluster.sh down     # stop it and delete it; no process is left behind
+#   bash scripts/cluster.sh status   # what runs, its node, and anything of ours left on the host
+#   bash scripts/cluster.sh down     # stop everything by pid, remove what it created, restore
+#                                    # the kernel settings; nothing is left behind
+#   bash scripts/cluster.sh check    # can this host run the real node? (prints why not)
 #
 # Environment: TASKFLOW_STATE_DIR (default .state/ in the project) holds the cluster's files and
-# its kubeconfig; TASKFLOW_CLUSTER (default "taskflow") names it; TASKFLOW_READY_DELAY_MS
-# (default 1000) is how long a pod takes to become Ready, standing in for a readiness probe.
+# its kubeconfig; TASKFLOW_CLUSTER (default "taskflow") names it. One real node per host.
 #
 # The API server runs with authorization and admission on, so Pod Security admission is real:
 # a namespace labelled pod-security.kubernetes.io/enforce=restricted refuses a non-compliant pod.
@@ -19,13 +21,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${TASKFLOW_STATE_DIR:-$root/.state}
 mkdir -p "$STATE"; STATE=$(cd "$STATE" && pwd)
 CLUSTER=${TASKFLOW_CLUSTER:-taskflow}
-READY_DELAY_MS=${TASKFLOW_READY_DELAY_MS:-1000}
 export KWOK_WORKDIR=$STATE/kwok
 KUBECONFIG_OUT=$STATE/kubeconfig
-# Three zones, like an EKS node group spread over three AZs: topology spread constraints and
-# PDBs then behave as they would in staging/prod.
-ZONES=(us-east-1a us-east-1b us-east-1c)
-NODE_CPU=4 NODE_MEMORY=16Gi NODE_PODS=110
+KWOK_PKI=$KWOK_WORKDIR/clusters/$CLUSTER/pki
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 # quietly CMD... : kwokctl logs JSON lines; keep them in the state dir, show them on failure.
@@ -35,16 +33,18 @@ quietly() {
 }
 
 # shellcheck source=tools.sh
-source "$root/scripts/tools.sh" cluster >/dev/null || exit 1
+source "$root/scripts/tools.sh" cluster node >/dev/null || exit 1
+# shellcheck source=cluster/node.sh
+source "$root/scripts/cluster/node.sh"
+PAUSE_IMAGE=$(bash "$root/scripts/images.sh" list | grep -m1 /pause:)
 kubectl() { "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
 
 cluster_exists() { kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER"; }
 api_ready() { [[ -f $KUBECONFIG_OUT ]] && kubectl get --raw /readyz --request-timeout=5s >/dev/null 2>&1; }
 
-config_file() { # the kwokctl configuration: our binaries, admission on, our Stages
+config_file() { # the kwokctl configuration: our binaries, admission on
   local f=$STATE/kwokctl-$CLUSTER.yaml
-  {
-    cat <<YAML
+  cat > "$f" <<YAML
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
@@ -59,43 +59,22 @@ options:
   kubeAuthorization: true
   kubeAdmission: true
   quietPull: true
----
+componentsPatches:
+  # The API server calls the real kubelet (logs, exec, port-forward) with the cluster's admin
+  # client certificate; the kubelet trusts the cluster CA and authorizes through the API.
+  - name: kube-apiserver
+    extraArgs:
+      - { key: kubelet-client-certificate, value: $KWOK_PKI/admin.crt }
+      - { key: kubelet-client-key, value: $KWOK_PKI/admin.key }
 YAML
-    sed "s/__READY_DELAY_MS__/$READY_DELAY_MS/" "$root/scripts/cluster/stages.yaml"
-  } > "$f"
   echo "$f"
 }
 
-nodes_manifest() {
-  local i zone
-  for i in "${!ZONES[@]}"; do
-    zone=${ZONES[$i]}
-    cat <<YAML
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: kwok-node-$i
-  annotations:
-    kwok.x-k8s.io/node: fake
-    node.alpha.kubernetes.io/ttl: "0"
-  labels:
-    kubernetes.io/hostname: kwok-node-$i
-    kubernetes.io/os: linux
-    kubernetes.io/arch: amd64
-    kubernetes.io/role: agent
-    type: kwok
-    topology.kubernetes.io/zone: $zone
-    topology.kubernetes.io/region: ${zone%?}
-status:
-  allocatable: { cpu: "$NODE_CPU", memory: $NODE_MEMORY, pods: "$NODE_PODS" }
-  capacity: { cpu: "$NODE_CPU", memory: $NODE_MEMORY, pods: "$NODE_PODS" }
-YAML
-  done
-}
-
 up() {
-  local t0=$SECONDS
+  local t0=$SECONDS why
+  why=$(node_check)
+  [[ -z $why ]] || { log "this host cannot run the real node: $why"; return 4; }
+  node_owner_check || return 1
   if cluster_exists; then
     if api_ready; then log "cluster '$CLUSTER' is already running"; else
       log "starting the existing cluster '$CLUSTER' ..."
@@ -110,16 +89,15 @@ up() {
   local i
   for i in $(seq 60); do api_ready && break; sleep 1; done
   api_ready || { log "the API server did not become ready; logs: kwokctl logs kube-apiserver --name $CLUSTER"; return 1; }
-  # Nodes are created with their zone labels and allocatable resources; kwok makes them Ready.
-  nodes_manifest | kubectl apply -f - >/dev/null
-  kubectl wait --for=condition=Ready node --all --timeout=60s >/dev/null
+  node_up || { log "the real node did not start; its logs are in $STATE/node/"; return 1; }
   # The ServiceAccount admission plugin refuses pods until their namespace's default
   # ServiceAccount exists; wait for the controller-manager to create it in `default`.
   for i in $(seq 60); do kubectl get serviceaccount default -n default >/dev/null 2>&1 && break; sleep 1; done
-  log "cluster '$CLUSTER' ready in $((SECONDS - t0))s: 3 nodes in ${ZONES[*]}; KUBECONFIG=$KUBECONFIG_OUT"
+  log "cluster '$CLUSTER' ready in $((SECONDS - t0))s (the node ${NODE_READY_SECONDS}s of it); KUBECONFIG=$KUBECONFIG_OUT"
 }
 
 down() {
+  node_down
   if cluster_exists; then
     log "deleting cluster '$CLUSTER' ..."
     quietly kwokctl delete cluster --name "$CLUSTER" || true
@@ -136,10 +114,16 @@ down() {
 }
 
 status() {
-  if ! cluster_exists; then echo "cluster '$CLUSTER': absent"; return 3; fi
+  if ! cluster_exists; then
+    echo "cluster '$CLUSTER': absent"
+    local left; left=$(node_leftovers)
+    [[ -z $left ]] || { echo "left on the host by a real node:"; echo "$left" | sed 's/^/  /'; }
+    return 3
+  fi
   if api_ready; then
     echo "cluster '$CLUSTER': running (KUBECONFIG=$KUBECONFIG_OUT)"
-    kubectl get nodes -L topology.kubernetes.io/zone
+    kubectl get nodes -o wide -L topology.kubernetes.io/zone
+    node_status
   else
     echo "cluster '$CLUSTER': stopped"; return 3
   fi
@@ -149,5 +133,7 @@ case ${1:-} in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  check) why=$(node_check); if [[ -n $why ]]; then echo "$why"; exit 4; fi ;;
+  leftovers) node_leftovers ;;
+  *) echo "usage: $0 up|down|status|check|leftovers" >&2; exit 2 ;;
 esac

@@ -38,6 +38,8 @@ const cases: Array<{ what: string; raw: Raw; keys: string[] }> = [
     { what: "an unknown top-level key", raw: { ...stackRawConfig("staging"), "taskflow-api:replicas": "3" }, keys: ["taskflow-api:replicas"] },
     { what: "a misspelt nested key", raw: staging({ "redis.numNode": 2 }), keys: ["taskflow-api:redis.numNode"] },
     { what: "an unknown Redis mode", raw: staging({ "redis.mode": "memcached" }), keys: ["taskflow-api:redis.mode"] },
+    { what: "a NetworkPolicy peer that selects nothing", raw: staging({ "app.networkPolicy": { ingressFrom: [{}] } }), keys: ["taskflow-api:app.networkPolicy.ingressFrom[0]"] },
+    { what: "a NetworkPolicy ipBlock that is not a CIDR", raw: staging({ "app.networkPolicy": { ingressFrom: [{ ipBlock: { cidr: "10.0.0.0" } }] } }), keys: ["taskflow-api:app.networkPolicy.ingressFrom[0].ipBlock.cidr"] },
     { what: "an unknown engine", raw: staging({ "redis.engine": "keydb" }), keys: ["taskflow-api:redis.engine"] },
     { what: "an engine version the engine does not have", raw: staging({ "redis.engineVersion": "7.1" }), keys: ["taskflow-api:redis.engineVersion"] },
     { what: "no Redis section at all", raw: staging({ redis: undefined }), keys: ["taskflow-api:redis"] },

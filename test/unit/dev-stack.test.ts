@@ -41,6 +41,9 @@ describe("dev stack", () => {
         const password = String(dev.one(T.secret).inputs.stringData[REDIS_PASSWORD_KEY]);
         const expected = createHash("sha256").update(password).digest("hex");
         assert.strictEqual(dev.values.existingSecret.checksum, expected);
+        // Valkey reads the same Secret at start, so it must restart with the app on a rotation.
+        assert.ok(dev.values.redis.enabled);
+        assert.deepStrictEqual(dev.values.redis.podAnnotations, { "checksum/existing-secret": expected });
         assert.ok(!JSON.stringify(dev.values).includes(password), "the password itself must not reach the values");
     });
 
