@@ -27,6 +27,7 @@ run() { # run NAME CMD... : output is shown and kept in $log for the totals
 run "typecheck (tsc --noEmit, strict)" npm run --silent typecheck
 run "eslint" npm run --silent lint
 run "unit tests (mocha, Pulumi mocks)" npm run --silent test:unit
+run "reference app (mocha, app/ against a real redis-server)" npm run --silent test:app
 run "chart tests (helm 4 + helm 3, kubeconform, linter, helm-unittest, bad values)" bash scripts/test-chart.sh
 run "deployments project (tsc, mocha under Pulumi mocks)" npm --prefix deployments run --silent test
 run "policy pack (tsc, mocha: every policy on every stack, one mutation per rule)" npm --prefix policy run --silent test

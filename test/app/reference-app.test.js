@@ -1,0 +1,385 @@
+'use strict';
+// The reference app (app/src) against a REAL redis-server with requirepass: the behaviour the
+// chart relies on (probes, migrate hook, SIGTERM drain), tested as processes, the way the
+// kubelet and Helm see them. No mocks: a mocked Redis would not catch an AUTH or RESP mistake.
+//
+// redis-server comes from $REDIS_SERVER, the PATH, or `scripts/images.sh host-redis` (Debian's
+// package from the image cache, downloaded once). Under CI=true a missing redis-server fails the
+// suite instead of skipping it.
+//
+//   npm run test:app
+
+const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..', '..');
+const SERVER = path.join(root, 'app', 'src', 'server.js');
+const MIGRATE = path.join(root, 'app', 'src', 'migrate.js');
+const PASSWORD = 'test-password-1';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function findRedisServer() {
+  const candidates = [];
+  if (process.env.REDIS_SERVER) candidates.push(process.env.REDIS_SERVER);
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) candidates.push(path.join(dir, 'redis-server'));
+  const tools = process.env.TASKFLOW_TOOLS_DIR || path.join(os.homedir(), '.cache', 'taskflow-api', 'tools');
+  candidates.push(path.join(tools, 'images', 'host', 'redis-server'));
+  const works = (bin) => fs.existsSync(bin) && spawnSync(bin, ['--version']).status === 0;
+  const found = candidates.find(works);
+  if (found) return found;
+  // Last resort: the image script fetches Debian's redis-tools into its cache (apt-get download).
+  const r = spawnSync('bash', [path.join(root, 'scripts', 'images.sh'), 'host-redis'], { encoding: 'utf8' });
+  const built = (r.stdout || '').trim();
+  if (r.status === 0 && works(built)) return built;
+  const why = (r.stderr || '').trim() || (r.error && r.error.message) || `exit ${r.status}`;
+  return { error: `no redis-server: not in $REDIS_SERVER or PATH, and scripts/images.sh host-redis failed: ${why}` };
+}
+
+// A redis-server with requirepass on a fixed port (so it can be stopped and started again).
+class Redis {
+  constructor(bin, port) { this.bin = bin; this.port = port; this.proc = null; }
+
+  async start() {
+    if (this.proc) return;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-redis-'));
+    this.proc = spawn(this.bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--requirepass', PASSWORD,
+      '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
+    const deadline = Date.now() + 10000;
+    while (Date.now() < deadline) {
+      if ((await this.raw(['PING']).catch(() => null)) === '+PONG') return;
+      await sleep(50);
+    }
+    throw new Error(`redis-server did not start on ${this.port}`);
+  }
+
+  async stop() {
+    if (!this.proc) return;
+    const proc = this.proc;
+    this.proc = null;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGKILL');
+    await exited;
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // An independent client (not app/src/redis.js): AUTH, then one inline command; returns the
+  // reply's first line.
+  raw(args) {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect(this.port, '127.0.0.1');
+      let data = '';
+      sock.setTimeout(2000, () => sock.destroy(new Error('timeout')));
+      sock.on('connect', () => sock.write(`AUTH ${PASSWORD}\r\n${args.join(' ')}\r\n`));
+      sock.on('data', (chunk) => {
+        data += chunk;
+        const lines = data.split('\r\n');
+        if (lines.length >= 3 && lines[0] === '+OK') {
+          const reply = lines[1].startsWith('$') && lines[1] !== '$-1' ? lines[2] : lines[1];
+          sock.end();
+          resolve(reply);
+        } else if (lines.length >= 2 && lines[0] !== '+OK') {
+          sock.end();
+          reject(new Error(`AUTH failed: ${lines[0]}`));
+        }
+      });
+      sock.on('error', reject);
+    });
+  }
+}
+
+function get(port, pathname, { agent } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: pathname, agent: agent || false, timeout: 10000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => {
+        let json = null;
+        try { json = JSON.parse(body); } catch { /* not JSON: the assertion shows the status */ }
+        resolve({ status: res.statusCode, headers: res.headers, body: json });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${pathname} timed out`)));
+    req.on('error', reject);
+  });
+}
+
+async function waitFor(fn, { timeoutMs = 10000, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) { last = err; }
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+// The app as a child process, with the env the chart gives it.
+class App {
+  constructor(env) { this.env = env; this.out = ''; }
+
+  async start() {
+    this.port = await freePort();
+    this.proc = spawn(process.execPath, [SERVER], {
+      env: { PATH: process.env.PATH, PORT: String(this.port), LOG_LEVEL: 'info', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout.on('data', (c) => { this.out += c; });
+    this.proc.stderr.on('data', (c) => { this.out += c; });
+    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
+    await waitFor(() => get(this.port, '/health/live').then((r) => r.status === 200), { what: 'the app to listen' });
+    return this;
+  }
+
+  async stop() {
+    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.proc.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+function migrate(env, { timeoutMs = 90000 } = {}) {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [MIGRATE, 'up'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c) => { out += c; });
+    proc.stderr.on('data', (c) => { out += c; });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    const started = Date.now();
+    proc.on('exit', (code) => { clearTimeout(timer); resolve({ code, out, ms: Date.now() - started }); });
+  });
+}
+
+describe('reference app (app/src) against a real redis-server', function () {
+  this.timeout(60000);
+  let bin;
+  let redis;
+  let url;
+  const apps = [];
+  const startApp = async (env) => { const app = await new App(env).start(); apps.push(app); return app; };
+
+  before(async function () {
+    const found = findRedisServer();
+    if (typeof found !== 'string') {
+      if (process.env.CI) throw new Error(found.error);
+      console.warn(`  skipped: ${found.error}`);
+      this.skip();
+    }
+    bin = found;
+    redis = new Redis(bin, await freePort());
+    url = `redis://127.0.0.1:${redis.port}`;
+  });
+
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.stop();
+  });
+
+  after(async () => {
+    if (redis) await redis.stop();
+  });
+
+  describe('readiness and the Redis round trip', () => {
+    it('is live at once, and ready only after Redis has answered AUTH + PING', async () => {
+      const app = await startApp({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD });
+      assert.equal((await get(app.port, '/health/live')).status, 200);
+      await sleep(500);
+      const before = await get(app.port, '/health/ready');
+      assert.equal(before.status, 503, 'ready without Redis');
+      assert.equal(before.body.redisConfirmed, false);
+      assert.equal((await get(app.port, '/v1/roundtrip')).status, 503);
+
+      await redis.start();
+      await waitFor(() => get(app.port, '/health/ready').then((r) => r.status === 200), { what: 'readiness after Redis started' });
+      assert.match(app.out, /"msg":"redis ready"/);
+    });
+
+    beforeEach(async function () {
+      if (!this.currentTest.title.startsWith('is live at once')) await redis.start();
+    });
+
+    it('answers /v1/roundtrip with the pod, a counter, the schema marker and the Redis time', async () => {
+      const app = await startApp({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD });
+      await waitFor(() => get(app.port, '/health/ready').then((r) => r.status === 200), { what: 'readiness' });
+      await redis.raw(['HSET', 'taskflow:schema', 'version', '7']);
+      const first = await get(app.port, '/v1/roundtrip');
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(first.body.ok, true);
+      assert.equal(first.body.pod, os.hostname());
+      assert.equal(first.body.schema, '7');
+      assert.equal(typeof first.body.redis, 'number');
+      const second = await get(app.port, '/v1/roundtrip');
+      assert.equal(second.body.counter, first.body.counter + 1);
+      assert.equal((await get(app.port, '/')).body.name, 'taskflow-api');
+    });
+
+    it('stays ready through a Redis outage while /v1/roundtrip answers 503, then recovers (audit D14)', async () => {
+      const app = await startApp({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD });
+      await waitFor(() => get(app.port, '/health/ready').then((r) => r.status === 200), { what: 'readiness' });
+      await redis.stop();
+      await waitFor(() => get(app.port, '/v1/roundtrip').then((r) => r.status === 503), { what: 'roundtrip 503' });
+      const during = await get(app.port, '/health/ready');
+      assert.equal(during.status, 200, 'readiness must not follow a later Redis outage');
+      assert.notEqual(during.body.redis, 'ready');
+      await redis.start();
+      await waitFor(() => get(app.port, '/v1/roundtrip').then((r) => r.status === 200), { what: 'roundtrip after Redis came back' });
+    });
+
+    it('never turns ready with a wrong password, and its data endpoint answers 503', async () => {
+      const app = await startApp({ REDIS_URL: url, REDIS_PASSWORD: 'wrong-password' });
+      await sleep(1500);
+      const ready = await get(app.port, '/health/ready');
+      assert.equal(ready.status, 503);
+      const rt = await get(app.port, '/v1/roundtrip');
+      assert.equal(rt.status, 503);
+      assert.equal(rt.body.ok, false);
+      assert.match(app.out, /WRONGPASS|invalid password/);
+    });
+
+    it('logs one JSON line per request at LOG_LEVEL=debug, none at info', async () => {
+      const debug = await startApp({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD, LOG_LEVEL: 'debug' });
+      const info = await startApp({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD, LOG_LEVEL: 'info' });
+      await get(debug.port, '/');
+      await get(info.port, '/');
+      await sleep(100);
+      const lines = debug.out.trim().split('\n').map((l) => JSON.parse(l));
+      assert.ok(lines.some((l) => l.msg === 'request' && l.path === '/' && l.status === 200), debug.out);
+      assert.doesNotMatch(info.out, /"msg":"request"/);
+    });
+  });
+
+  describe('migrate.js up', () => {
+    beforeEach(() => redis.start());
+
+    it('applies the schema marker once, and a second run says it is already applied', async () => {
+      await redis.raw(['DEL', 'taskflow:schema']);
+      const first = await migrate({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD });
+      assert.equal(first.code, 0, first.out);
+      assert.match(first.out, /applied schema version 1 to taskflow:schema \(previous: none\)/);
+      assert.equal(await redis.raw(['HGET', 'taskflow:schema', 'version']), '1');
+      assert.match(await redis.raw(['HGET', 'taskflow:schema', 'appliedAt']), /^\d{4}-\d\d-\d\dT/);
+
+      const second = await migrate({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD });
+      assert.equal(second.code, 0, second.out);
+      assert.match(second.out, /already applied/);
+      assert.equal(await redis.raw(['HGET', 'taskflow:schema', 'version']), '1');
+
+      // Never backwards: an older version against a newer marker changes nothing.
+      await redis.raw(['HSET', 'taskflow:schema', 'version', '3']);
+      const older = await migrate({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD, SCHEMA_VERSION: '2' });
+      assert.equal(older.code, 0, older.out);
+      assert.equal(await redis.raw(['HGET', 'taskflow:schema', 'version']), '3');
+    });
+
+    it('fails at once (exit 1) when Redis refuses the password', async () => {
+      const r = await migrate({ REDIS_URL: url, REDIS_PASSWORD: 'wrong-password' });
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.out, /refused the credentials/);
+      assert.ok(r.ms < 10000, `took ${r.ms} ms: an auth failure must not wait out the deadline`);
+    });
+
+    it('with MIGRATION_FAIL set, exits 1 without opening a connection to Redis', async () => {
+      let connections = 0;
+      const fake = net.createServer((s) => { connections++; s.destroy(); });
+      await new Promise((resolve) => fake.listen(0, '127.0.0.1', resolve));
+      try {
+        const r = await migrate({ REDIS_URL: `redis://127.0.0.1:${fake.address().port}`, REDIS_PASSWORD: PASSWORD, MIGRATION_FAIL: 'rollback test' });
+        assert.equal(r.code, 1, r.out);
+        assert.match(r.out, /MIGRATION_FAIL is set \(rollback test\); nothing was applied/);
+        assert.equal(connections, 0);
+      } finally {
+        fake.close();
+      }
+    });
+
+    it('waits for a Redis that is still starting, and gives up with exit 1 after its deadline', async () => {
+      const port = await freePort();
+      const late = new Redis(bin, port);
+      const pending = migrate({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PASSWORD: PASSWORD });
+      await sleep(1500);
+      await late.start();
+      try {
+        const r = await pending;
+        assert.equal(r.code, 0, r.out);
+        assert.match(r.out, /not reachable yet/);
+        assert.match(r.out, /applied schema version 1/);
+      } finally {
+        await late.stop();
+      }
+      const never = await migrate({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PASSWORD: PASSWORD, MIGRATE_TIMEOUT_MS: '1500' });
+      assert.equal(never.code, 1, never.out);
+      assert.match(never.out, /gave up after 2 s waiting for Redis/);
+    });
+  });
+
+  describe('SIGTERM drain', () => {
+    beforeEach(() => redis.start());
+
+    it('stops accepting, lets an in-flight request finish, then exits 0', async () => {
+      const app = await startApp({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD });
+      await waitFor(() => get(app.port, '/health/ready').then((r) => r.status === 200), { what: 'readiness' });
+      const slow = get(app.port, '/v1/roundtrip?delayMs=1500');
+      await sleep(300);
+      app.proc.kill('SIGTERM');
+      await sleep(200);
+      await assert.rejects(get(app.port, '/health/live'), /ECONNREFUSED/, 'new connections must be refused while draining');
+      const res = await slow;
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.ok, true);
+      assert.equal(res.body.delayMs, 1500);
+      assert.equal(res.headers.connection, 'close');
+      assert.deepEqual(await app.exited, { code: 0, signal: null });
+      assert.match(app.out, /"msg":"draining"/);
+      assert.match(app.out, /"msg":"drained, exiting"/);
+    });
+
+    it('closes an idle keep-alive connection at once instead of waiting for it', async () => {
+      const app = await startApp({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD });
+      const agent = new http.Agent({ keepAlive: true });
+      await get(app.port, '/', { agent });
+      const started = Date.now();
+      app.proc.kill('SIGTERM');
+      assert.deepEqual(await app.exited, { code: 0, signal: null });
+      assert.ok(Date.now() - started < 3000, 'an idle keep-alive socket held the drain');
+      agent.destroy();
+    });
+
+    it('exits 1 when draining outlasts its deadline', async () => {
+      const app = await startApp({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD, DRAIN_TIMEOUT_MS: '500' });
+      const slow = get(app.port, '/v1/roundtrip?delayMs=5000').catch((err) => err);
+      await sleep(200);
+      app.proc.kill('SIGTERM');
+      assert.deepEqual(await app.exited, { code: 1, signal: null });
+      assert.match(app.out, /drain deadline exceeded/);
+      assert.ok((await slow) instanceof Error, 'the request was cut by the exit');
+    });
+
+    it('caps ?delayMs= at 5000', async function () {
+      // The response itself is the proof; 5 s of waiting is the cost.
+      this.timeout(20000);
+      const app = await startApp({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD });
+      await waitFor(() => get(app.port, '/health/ready').then((r) => r.status === 200), { what: 'readiness' });
+      const res = await get(app.port, '/v1/roundtrip?delayMs=999999');
+      assert.equal(res.body.delayMs, 5000);
+    });
+  });
+
+});
