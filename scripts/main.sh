@@ -7,8 +7,8 @@
 # 1. Your own setup: with the Pulumi CLI on PATH and a reachable Kubernetes context, this is
 #    `pulumi up --stack S` against them, with your backend and plugins.
 # 2. Otherwise, the embedded default (no cloud account, no cluster, no internet needed):
-#    bootstrap the pinned toolchain (scripts/tools.sh), start the local kwok cluster
-#    (scripts/cluster.sh), use a file backend and a generated passphrase in the state dir
+#    bootstrap the pinned toolchain (scripts/tools.sh), start the local cluster with its real
+#    node (scripts/cluster.sh), use a file backend and a generated passphrase in the state dir
 #    (scripts/local-stack.sh), and run the real `pulumi up --stack dev --yes` on it.
 # The offline plan (config validated, stack built under mocks, manifests rendered) is
 # `npm run plan`; it is never run in place of a deploy.
@@ -38,9 +38,9 @@ if [[ $stack != dev ]]; then
   exit 2
 fi
 
-echo "== no Pulumi CLI with a reachable cluster on PATH: deploying dev to the local kwok cluster"
+echo "== no Pulumi CLI with a reachable cluster on PATH: deploying dev to the local cluster (real node, real containers)"
 # shellcheck source=tools.sh
-source scripts/tools.sh engine cluster plugins || exit 1
+source scripts/tools.sh engine cluster node plugins || exit 1
 bash scripts/ensure-npm.sh
 bash scripts/chart-deps.sh
 bash scripts/cluster.sh up
@@ -57,13 +57,26 @@ echo "== stack outputs"
 pulumi stack output --stack dev
 ns=$(pulumi stack output namespace --stack dev)
 echo
-echo "== pods in $ns (kwok: simulated, no container runs)"
+echo "== pods in $ns (real containers on the local node)"
 "$TOOLS_BIN/kubectl" get pods -n "$ns" -o wide
+# The app answering from its container, through the Service (kube-proxy's rules on this host):
+# /v1/roundtrip does an authenticated Redis write and read against the Valkey pod.
+svc=$("$TOOLS_BIN/kubectl" get service taskflow-api -n "$ns" -o jsonpath='{.spec.clusterIP}:{.spec.ports[0].port}')
+echo
+echo "== GET http://$svc/v1/roundtrip (the app, through the Service, with a Redis round trip)"
+answer=""
+for _ in $(seq 30); do
+  answer=$(curl -fsS --max-time 5 "http://$svc/v1/roundtrip" 2>/dev/null) && break
+  sleep 1
+done
+[[ -n $answer ]] || { echo "the app did not answer on http://$svc/v1/roundtrip" >&2; exit 1; }
+echo "$answer"
 cat <<EOF
 
 Deployed for real: stack dev on the local cluster (state and passphrase in $STATE).
   export KUBECONFIG=$KUBECONFIG PATH=$TOOLS_BIN:\$PATH
   kubectl -n $ns get all
-  kubectl -n $ns port-forward svc/taskflow-api 8080:80   # the Service; kwok runs no container behind it
+  curl http://$svc/v1/roundtrip                              # from this host, via kube-proxy
+  kubectl -n $ns port-forward svc/taskflow-api 8080:80       # or through the API server
 Stop the cluster: bash scripts/cluster.sh down   (the stack state stays in $STATE/backend)
 EOF

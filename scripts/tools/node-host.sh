@@ -10,7 +10,7 @@
 # which command is missing and the package that has it.
 RUNC_MIN_VERSION=1.1
 
-_node_host_cmds=(runc:runc iptables:iptables ipset:ipset ip:iproute2 nsenter:util-linux)
+_node_host_cmds=(runc:runc iptables:iptables ipset:ipset ip:iproute2 nsenter:util-linux curl:curl)
 
 _apt_install() {
   command -v apt-get >/dev/null 2>&1 && [[ $(id -u) == 0 ]] || return 1

@@ -1,8 +1,10 @@
-// The end-to-end harness: a private kwok cluster, a private file backend and the real Pulumi
-// engine (the CLI from scripts/tools.sh), driven the way a user drives them. Every assertion
-// reads the cluster or the state, never the engine's log.
+// The end-to-end harness: a private local cluster (control plane + one real node running real
+// containers), a private file backend and the real Pulumi engine (the CLI from scripts/tools.sh),
+// driven the way a user drives them. Every assertion reads the cluster, the running containers
+// or the state, never the engine's log.
 import { execFile, ExecFileOptions } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
@@ -53,9 +55,6 @@ export class LocalTarget {
             ...process.env,
             TASKFLOW_STATE_DIR: stateDir,
             TASKFLOW_CLUSTER: cluster,
-            // Pods take 2 s to become Ready (and Job pods to finish): long enough that the order of
-            // the migration and the app's pods shows in second-resolution timestamps.
-            TASKFLOW_READY_DELAY_MS: "2000",
             KUBECONFIG: path.join(stateDir, "kubeconfig"),
             PULUMI_BACKEND_URL: `file://${path.join(stateDir, "backend")}`,
             PULUMI_CONFIG_PASSPHRASE_FILE: path.join(stateDir, "passphrase"),
@@ -70,9 +69,13 @@ export class LocalTarget {
         this.namespace = String((file.config["taskflow-api:namespace"] as { name: string }).name);
     }
 
+    /** Kernel settings read before the cluster started (the node must put them back). */
+    kernelBefore: Record<string, string> = {};
+
     static async start(cluster = "taskflow-e2e"): Promise<LocalTarget> {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "taskflow-e2e-"));
         const t = new LocalTarget(dir, cluster);
+        t.kernelBefore = readKernelSettings();
         ok(await run("bash", [path.join(PROJECT_ROOT, "scripts/chart-deps.sh")], { env: t.env }), "chart-deps.sh");
         ok(await run("bash", [path.join(PROJECT_ROOT, "scripts/cluster.sh"), "up"], { env: t.env }), "cluster.sh up");
         const init = ok(await run("bash", [path.join(PROJECT_ROOT, "scripts/local-stack.sh"), "init", t.stack], { env: t.env }), "local-stack.sh init");
@@ -115,6 +118,24 @@ export class LocalTarget {
         return run("kubectl", args, { env: this.env });
     }
 
+    /** `kubectl exec` in a pod's container; `stdin` is piped in (secrets go there, not in argv). */
+    exec(namespace: string, pod: string, cmd: string[], stdin?: string, container?: string): Promise<RunResult> {
+        const args = ["exec", "-i", "-n", namespace, pod, ...(container ? ["-c", container] : []), "--", ...cmd];
+        return new Promise((resolve) => {
+            const t0 = Date.now();
+            const child = execFile("kubectl", args, { env: this.env, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+                const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+                resolve({ code, stdout: String(stdout), stderr: String(stderr), ms: Date.now() - t0 });
+            });
+            child.stdin?.end(stdin ?? "");
+        });
+    }
+
+    /** `cluster.sh ARGS` with this target's state dir. */
+    clusterSh(args: string[]): Promise<RunResult> {
+        return run("bash", [path.join(PROJECT_ROOT, "scripts/cluster.sh"), ...args], { env: this.env });
+    }
+
     /** `kubectl get ... -o json`, parsed; undefined when the object does not exist. */
     async get<T = any>(args: string[]): Promise<T | undefined> { // eslint-disable-line @typescript-eslint/no-explicit-any
         const r = await this.kubectl(["get", ...args, "-o", "json"]);
@@ -146,4 +167,99 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
         if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
         await new Promise((r) => setTimeout(r, everyMs));
     }
+}
+
+/** Kernel settings the kubelet, kube-proxy and the CNI plugins change (scripts/cluster/node.sh). */
+export const NODE_KERNEL_SETTINGS = [
+    "kernel.panic", "kernel.panic_on_oops", "vm.overcommit_memory", "vm.panic_on_oom",
+    "kernel.keys.root_maxkeys", "kernel.keys.root_maxbytes", "net.ipv4.ip_forward",
+    "net.ipv4.conf.all.route_localnet", "net.bridge.bridge-nf-call-iptables",
+];
+
+export function readKernelSettings(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const key of NODE_KERNEL_SETTINGS) {
+        const file = path.join("/proc/sys", ...key.split("."));
+        if (fs.existsSync(file)) out[key] = fs.readFileSync(file, "utf8").trim();
+    }
+    return out;
+}
+
+/**
+ * Why this host cannot run the real node (`cluster.sh check`), or undefined when it can. Under
+ * CI=true the suite must run, so a reason there is a failure, not a skip.
+ */
+export async function realNodeUnavailable(): Promise<string | undefined> {
+    const r = await run("bash", [path.join(PROJECT_ROOT, "scripts/cluster.sh"), "check"]);
+    return r.code === 0 ? undefined : (r.stdout.trim() || r.stderr.trim() || `cluster.sh check exited ${r.code}`);
+}
+
+/** Result of a load run: request count, failures (with a sample of reasons) and latencies. */
+export interface LoadReport {
+    readonly requests: number;
+    readonly failed: number;
+    readonly failures: string[];
+    readonly p50: number;
+    readonly p99: number;
+    readonly max: number;
+}
+
+/**
+ * A load generator on the host: `concurrency` loops, each a fresh TCP connection per request
+ * (so every request goes through kube-proxy's Service rules and sees endpoint changes), until
+ * `stop()`. A request fails on a connection error, a timeout or a non-2xx answer.
+ */
+export class LoadGenerator {
+    private running = true;
+    private latencies: number[] = [];
+    private failures: string[] = [];
+    private loops: Promise<void>[] = [];
+
+    constructor(private readonly url: string, concurrency = 4, private readonly pauseMs = 20) {
+        for (let i = 0; i < concurrency; i++) this.loops.push(this.loop());
+    }
+
+    private one(): Promise<void> {
+        const t0 = process.hrtime.bigint();
+        return new Promise((resolve) => {
+            const req = http.get(this.url, { agent: false, timeout: 5000 }, (res) => {
+                res.resume();
+                res.on("end", () => {
+                    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+                    if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) this.latencies.push(ms);
+                    else this.failures.push(`HTTP ${res.statusCode} after ${ms.toFixed(0)} ms`);
+                    resolve();
+                });
+            });
+            req.on("timeout", () => req.destroy(new Error("timeout after 5000 ms")));
+            req.on("error", (e) => {
+                this.failures.push(e.message);
+                resolve();
+            });
+        });
+    }
+
+    private async loop(): Promise<void> {
+        while (this.running) {
+            await this.one();
+            await new Promise((r) => setTimeout(r, this.pauseMs));
+        }
+    }
+
+    async stop(): Promise<LoadReport> {
+        this.running = false;
+        await Promise.all(this.loops);
+        const sorted = [...this.latencies].sort((a, b) => a - b);
+        const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+        return {
+            requests: sorted.length + this.failures.length,
+            failed: this.failures.length,
+            failures: this.failures.slice(0, 10),
+            p50: pct(50), p99: pct(99), max: sorted[sorted.length - 1] ?? NaN,
+        };
+    }
+}
+
+export function describeLoad(r: LoadReport): string {
+    return `${r.requests} requests, ${r.failed} failed, latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms`;
 }
