@@ -191,7 +191,8 @@ add_busybox() {
 # entry shows up as "I have no name!" in every shell prompt an operator opens.
 add_etc() {
   local rootfs=$1 passwd=$2 group=$3
-  mkdir -p "$rootfs/etc" "$rootfs/tmp"
+  # Mount points the runtime fills in (runc would create them, but the root is read-only later).
+  mkdir -p "$rootfs/etc" "$rootfs/tmp" "$rootfs/dev" "$rootfs/proc" "$rootfs/sys"
   chmod 1777 "$rootfs/tmp"
   printf 'root:x:0:0:root:/root:/bin/sh\n%bnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' "$passwd" >"$rootfs/etc/passwd"
   printf 'root:x:0:\n%bnogroup:x:65534:\n' "$group" >"$rootfs/etc/group"
