@@ -36,7 +36,9 @@ quietly() {
 source "$root/scripts/tools.sh" cluster node >/dev/null || exit 1
 # shellcheck source=cluster/node.sh
 source "$root/scripts/cluster/node.sh"
-PAUSE_IMAGE=$(bash "$root/scripts/images.sh" list | grep -m1 /pause:)
+# (the whole list first: grep -m1 closing the pipe early would fail the pipeline)
+_images=$(bash "$root/scripts/images.sh" list)
+PAUSE_IMAGE=$(grep -m1 /pause: <<<"$_images")
 kubectl() { "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
 
 cluster_exists() { kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER"; }
@@ -66,6 +68,8 @@ componentsPatches:
     extraArgs:
       - { key: kubelet-client-certificate, value: $KWOK_PKI/admin.crt }
       - { key: kubelet-client-key, value: $KWOK_PKI/admin.key }
+      # The node's name is not in DNS here; its InternalIP is what to dial.
+      - { key: kubelet-preferred-address-types, value: InternalIP }
 YAML
   echo "$f"
 }

@@ -425,6 +425,10 @@ ctr_bin() {
   command -v ctr || die "ctr not found in ${TOOLS_BIN:-$TOOLS_DIR/bin} or on PATH (containerd's client)"
 }
 
+# ctr ARGS... : the client, minus the cgroup v1 deprecation warning containerd 2.2 prints on
+# every call on this host (known, and said once in the README).
+ctr_quiet() { "$ctr" "$@" 2> >(grep -v 'support for cgroup v1 is deprecated' >&2); }
+
 cmd_import() {
   local sock=${1:-}
   [[ -n $sock ]] || die "usage: scripts/images.sh import <containerd socket>"
@@ -445,14 +449,14 @@ cmd_import() {
     done
     if ((todo)); then
       # --snapshotter: the CRI unpacks into (and looks in) its own snapshotter, overlayfs by default.
-      "$ctr" -a "$sock" -n k8s.io images import --snapshotter "${TASKFLOW_SNAPSHOTTER:-overlayfs}" \
+      ctr_quiet -a "$sock" -n k8s.io images import --snapshotter "${TASKFLOW_SNAPSHOTTER:-overlayfs}" \
         --label io.cri-containerd.pinned=pinned "$IMAGES_DIR/$key.oci.tar" >/dev/null ||
         die "$key: ctr images import failed"
     fi
     # Pinned: the kubelet's image garbage collection never removes them, since nothing can
     # pull them back. Labelled again when skipped, in case an earlier import was not.
     for ref in "${names[@]}"; do
-      "$ctr" -a "$sock" -n k8s.io images label "$ref" io.cri-containerd.pinned=pinned >/dev/null ||
+      ctr_quiet -a "$sock" -n k8s.io images label "$ref" io.cri-containerd.pinned=pinned >/dev/null ||
         die "$key: labelling $ref failed (was it imported under another name?)"
     done
     printf '%-48s %10s %6s s  %s\n' "${names[0]}" "$(mib "$IMAGES_DIR/$key.oci.tar")" "$(since "$start")" \

@@ -304,14 +304,16 @@ node_up() {
   if ! proc_alive kube-proxy; then
     start_proc kube-proxy "$TOOLS_BIN/kube-proxy" --config "$NODE_DIR/kube-proxy.yaml" --v 1
   fi
-  if ! proc_alive kube-router; then
-    # Firewall only: kube-proxy does Services and the CNI bridge does pod networking.
-    start_proc kube-router "$TOOLS_BIN/kube-router" --kubeconfig "$KUBECONFIG_OUT" --hostname-override "$NODE_NAME" \
-      --run-firewall=true --run-router=false --run-service-proxy=false --enable-ipv6=false \
-      --service-cluster-ip-range "$(service_cidr)" --metrics-port 0 --health-port 20244 --v 1
-  fi
   wait_for 120 "node $NODE_NAME to be Ready" kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=2s ||
     { show_log kubelet; return 1; }
+  if ! proc_alive kube-router; then
+    # Firewall only: kube-proxy does Services and the CNI bridge does pod networking. It finds
+    # its node by name, so it starts once the kubelet has registered it.
+    start_proc kube-router "$TOOLS_BIN/kube-router" --kubeconfig "$KUBECONFIG_OUT" --hostname-override "$NODE_NAME" \
+      --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false --enable-ipv6=false \
+      --service-cluster-ip-range "$(service_cidr)" --metrics-port 0 --health-port 20244 --v 1
+  fi
+  wait_for 60 "kube-router's firewall to sync" curl -fsS http://127.0.0.1:20244/healthz || { show_log kube-router; return 1; }
   wait_for 60 "CoreDNS to sync with the API server" curl -fsS http://127.0.0.1:10181/ready || { show_log coredns; return 1; }
   local p
   for p in "${NODE_PROCS[@]}"; do proc_alive "$p" || { nlog "$p exited"; show_log "$p"; return 1; }; done
@@ -326,7 +328,10 @@ service_cidr() { # the API server's Service range, from its own flag (kwokctl le
 }
 
 # --- down --------------------------------------------------------------------------------------
-node_down() {
+# Best effort by design: every step runs even when an earlier one found nothing to do, so no
+# errexit/pipefail here (a subshell: the caller keeps its own options).
+node_down() (
+  set +e +o pipefail
   [[ -f $NODE_OWNER && $(cat "$NODE_OWNER") != "$STATE" ]] && { nlog "the real node belongs to another cluster ($(cat "$NODE_OWNER")); leaving it"; return 0; }
   local p
   for p in kube-router kube-proxy kubelet coredns; do stop_proc "$p"; done
@@ -351,7 +356,7 @@ node_down() {
   node_remove_cgroups
   sysctl_restore
   rm -rf "$NODE_RUN" /var/lib/cni/networks/taskflow
-}
+)
 
 node_flush_chains() { # KUBE-*, KUBE-ROUTER-* and CNI-* chains and their jumps, in every table
   local t chains c
@@ -388,7 +393,8 @@ node_remove_cgroups() { # the kubepods tree the kubelet made (cgroupfs driver), 
 
 # node_leftovers: one line per thing of ours still on the host (empty when clean). Used by
 # `status` and by the e2e suite after `down`.
-node_leftovers() {
+node_leftovers() (
+  set +e +o pipefail
   local p
   for p in "${NODE_PROCS[@]}"; do proc_alive "$p" && echo "process: $p (pid $(cat "$NODE_DIR/$p.pid"))"; done
   pgrep -af -- "$TOOLS_BIN/(containerd|kubelet|kube-proxy|kube-router|coredns)|containerd-shim-runc-v2" | sed 's/^/process: /'
@@ -400,7 +406,7 @@ node_leftovers() {
   local h; for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do [[ -d $h ]] && echo "cgroup: $h"; done
   if [[ -f $SYSCTL_SNAPSHOT ]]; then echo "kernel settings: not yet restored ($SYSCTL_SNAPSHOT)"; fi
   return 0
-}
+)
 
 node_status() {
   local p

@@ -13,9 +13,12 @@ KUBE_ROUTER_VERSION=v2.1.0
 ensure_kube_router() {
   local v=$KUBE_ROUTER_VERSION mod=github.com/cloudnativelabs/kube-router/v2
   tool_begin kube-router "$v"
-  if cached_at kube-router "$v" --version; then tool_done cached; return; fi
+  # It prints its version on stderr, which cached_at/from_path do not read.
+  if "$TOOLS_BIN/kube-router" --version 2>&1 | grep -qF "version $v,"; then tool_done cached; return; fi
   rm -f "$TOOLS_BIN/kube-router"
-  if from_path kube-router kube-router "$v" --version; then tool_done PATH; return; fi
+  if command -v kube-router >/dev/null && kube-router --version 2>&1 | grep -qF "version $v,"; then
+    ln -sf "$(command -v kube-router)" "$TOOLS_BIN/kube-router"; tool_done PATH; return
+  fi
   have_go || missing kube-router "$v" "https://github.com/cloudnativelabs/kube-router/releases"
   if proxy_serves "$mod@$v"; then
     local out=$TOOLS_SRC/kube-router-build; rm -rf "$out"
