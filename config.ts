@@ -38,6 +38,7 @@ const ELASTICACHE_ONLY_KEYS = [
     "maintenanceWindow",
     "slowLogRetentionDays",
     "authTokenLength",
+    "authTokenUpdateStrategy",
     "applyImmediately",
     "protect",
     "finalSnapshot",
@@ -233,6 +234,12 @@ const redisSchema = z.strictObject({
         })
         .optional(),
     authTokenLength: int(16, 128).optional(),
+    /**
+     * ROTATE (default): a new token is added and the old one stays valid. SET: only the current
+     * token stays valid; switching to SET retires the old one (the provider sends a strategy
+     * change alone, with the same token, as a ModifyReplicationGroup).
+     */
+    authTokenUpdateStrategy: z.enum(["ROTATE", "SET"], { error: 'expected "ROTATE" or "SET"' }).optional(),
     applyImmediately: bool().optional(),
     protect: bool().optional(),
     finalSnapshot: bool().optional(),
@@ -423,6 +430,8 @@ export interface ElastiCacheRedis {
     readonly maintenanceWindow: string;
     readonly slowLogRetentionDays: number;
     readonly authTokenLength: number;
+    /** ROTATE keeps the previous token valid; SET retires it (README, rotation). */
+    readonly authTokenUpdateStrategy: "ROTATE" | "SET";
     readonly applyImmediately: boolean;
     /** Pulumi `protect`: the replication group cannot be deleted by `pulumi destroy`/`up`. */
     readonly protect: boolean;
@@ -473,6 +482,7 @@ function withDefaults(p: Parsed): Config {
             maintenanceWindow: r.maintenanceWindow ?? "sun:05:00-sun:06:00",
             slowLogRetentionDays: r.slowLogRetentionDays ?? 14,
             authTokenLength: r.authTokenLength ?? 64,
+            authTokenUpdateStrategy: r.authTokenUpdateStrategy ?? "ROTATE",
             applyImmediately: r.applyImmediately ?? false,
             protect: r.protect ?? false,
             finalSnapshot: r.finalSnapshot ?? false,

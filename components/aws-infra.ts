@@ -42,6 +42,7 @@ export function createAwsInfra(config: Config, cluster: ClusterFacts, stack: str
             slowLogRetentionDays: r.slowLogRetentionDays,
             authTokenLength: r.authTokenLength,
             authTokenVersion: r.authTokenVersion,
+            authTokenUpdateStrategy: r.authTokenUpdateStrategy,
             applyImmediately: r.applyImmediately,
             finalSnapshotIdentifier: r.finalSnapshot ? snapshotName(`${name}-${stack}-final`) : undefined,
             protect: r.protect,

@@ -43,6 +43,8 @@ export interface RedisCacheArgs {
     readonly authTokenLength: number;
     /** Changing it generates a new AUTH token (rotation). */
     readonly authTokenVersion: number;
+    /** ROTATE (default) keeps the previous token valid next to the new one; SET retires it. */
+    readonly authTokenUpdateStrategy?: "ROTATE" | "SET";
     /** Apply modifications now instead of in the maintenance window. Default false. */
     readonly applyImmediately?: boolean;
     /** Name of the snapshot taken when the replication group is deleted; none when unset. */
@@ -86,7 +88,10 @@ export class RedisCache extends pulumi.ComponentResource {
 
         new aws.vpc.SecurityGroupIngressRule(`${name}-from-cluster`, {
             securityGroupId: this.securityGroup.id,
-            description: "Redis from the cluster's node/pod security group",
+            // EC2 accepts only a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* in rule descriptions and
+            // the provider does not check it: an apostrophe here passed preview and failed `up`
+            // (AuthorizeSecurityGroupIngress, InvalidParameterValue). test/unit/provider-rules.
+            description: "Redis from the cluster node/pod security group",
             referencedSecurityGroupId: args.clientSecurityGroupId,
             ipProtocol: "tcp",
             fromPort: port,
@@ -128,8 +133,10 @@ export class RedisCache extends pulumi.ComponentResource {
             atRestEncryptionEnabled: true,
             authToken: token.result,
             // ROTATE keeps the old token valid next to the new one, so running pods keep working
-            // until the rollout that gives them the new token.
-            authTokenUpdateStrategy: "ROTATE",
+            // until the rollout that gives them the new token; switching to SET afterwards retires
+            // the old one. The provider sends token and strategy changes with ApplyImmediately
+            // true whatever `applyImmediately` says (replication_group.go, Update).
+            authTokenUpdateStrategy: args.authTokenUpdateStrategy ?? "ROTATE",
             autoMinorVersionUpgrade: true,
             multiAzEnabled: args.multiAz,
             automaticFailoverEnabled: args.multiAz,
@@ -149,7 +156,17 @@ export class RedisCache extends pulumi.ComponentResource {
         this.host = this.replicationGroup.primaryEndpointAddress;
         // @pulumi/aws 7 may report the port as undefined (it is computed only for some engines).
         this.port = this.replicationGroup.port.apply((p) => p ?? port);
-        this.authToken = pulumi.secret(token.result);
+        // The token as the replication group holds it, not the RandomPassword's result: the
+        // Kubernetes Secret then changes only after ModifyReplicationGroup has accepted a new
+        // token. Fed from the RandomPassword, the Secret was updated in parallel with the group,
+        // so pods started during the minutes-long modify (or after a failed one) read a token
+        // ElastiCache did not accept (WRONGPASS).
+        this.authToken = pulumi.secret(
+            pulumi.all([this.replicationGroup.authToken, this.replicationGroup.id]).apply(([accepted]) => {
+                if (!accepted) throw new Error(`${name}: the replication group reports no AUTH token`);
+                return accepted;
+            }),
+        );
 
         this.registerOutputs({ host: this.host, port: this.port, authToken: this.authToken });
     }

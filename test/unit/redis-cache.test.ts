@@ -1,8 +1,9 @@
 import * as assert from "assert";
 
 import { AUTH_TOKEN_SPECIALS } from "../../components/redis-cache";
-import { PLACEHOLDER_CLUSTER_OUTPUTS, placeholderRedisHost, promiseOf } from "../support/mocks";
-import { BuiltStack, buildStack, T } from "../support/stacks";
+import { captureRegistrations, Registration } from "../support/capture";
+import { installMocks, PLACEHOLDER_CLUSTER_OUTPUTS, placeholderRedisHost, promiseOf, settle } from "../support/mocks";
+import { BuiltStack, buildStack, stackRawConfig, T } from "../support/stacks";
 
 describe("ElastiCache (staging and prod)", () => {
     const stacks: Record<string, BuiltStack> = {};
@@ -75,6 +76,33 @@ describe("ElastiCache (staging and prod)", () => {
         });
     }
 
+    for (const name of ["staging", "prod"]) {
+        it(`${name}'s Kubernetes Secret takes the AUTH token from the replication group, not from the RandomPassword`, async () => {
+            // What the engine orders by: the Secret's stringData must wait for the group's
+            // update, so a rotated token reaches pods only once ElastiCache accepted it.
+            const captured = await registrationsOf(name);
+            const urnOf = (type: string, part: string) => {
+                const found = captured.filter((r) => r.type === type && r.name.includes(part));
+                assert.strictEqual(found.length, 1, `${type} ${part}`);
+                return found[0].urn;
+            };
+            const secret = captured.find((r) => r.type === T.secret);
+            assert.ok(secret, "no Secret");
+            const deps = secret.propertyDependencies.stringData ?? [];
+            assert.ok(deps.includes(urnOf(T.replicationGroup, "redis")), `stringData depends on ${deps.join(", ")}`);
+            assert.ok(!deps.includes(urnOf(T.password, "auth-token")), "stringData must not bypass the group");
+        });
+    }
+
+    it("retires the previous AUTH token when redis.authTokenUpdateStrategy is SET", async () => {
+        const raw = stackRawConfig("staging");
+        const redis = JSON.parse(raw["taskflow-api:redis"]);
+        raw["taskflow-api:redis"] = JSON.stringify({ ...redis, authTokenUpdateStrategy: "SET" });
+        const built = await buildStack("staging", raw);
+        assert.strictEqual(built.one(T.replicationGroup).inputs.authTokenUpdateStrategy, "SET");
+        assert.strictEqual(stacks.staging.one(T.replicationGroup).inputs.authTokenUpdateStrategy, "ROTATE");
+    });
+
     it("staging runs a single node, without failover, protection or final snapshot", () => {
         const rg = stacks.staging.one(T.replicationGroup).inputs;
         assert.deepStrictEqual(
@@ -101,6 +129,16 @@ describe("ElastiCache (staging and prod)", () => {
         assert.strictEqual(isProtected(stacks.staging.outputs.components.redis?.replicationGroup), false);
     });
 });
+
+/** The registrations (URNs, dependencies) of a stack file, as the engine receives them. */
+async function registrationsOf(stack: string): Promise<Registration[]> {
+    await settle();
+    installMocks(stack);
+    const captured = captureRegistrations();
+    await buildStack(stack, stackRawConfig(stack));
+    await settle();
+    return captured;
+}
 
 // `protect` is a resource option the mock monitor never sees; the SDK keeps it on the resource
 // (an internal field, stable across SDK versions).

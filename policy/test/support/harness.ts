@@ -15,7 +15,7 @@ import type {
 import { installMocks, settle } from "../../../test/support/mocks";
 import { buildStack, stackRawConfig } from "../../../test/support/stacks";
 import { policies as packPolicies } from "../../policies";
-import { captureRegistrations } from "./capture";
+import { captureRegistrations } from "../../../test/support/capture";
 
 /** One registered resource, as the engine would describe it to a policy. Plain data: mutable copies. */
 export interface SnapshotResource {
