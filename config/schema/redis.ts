@@ -1,0 +1,41 @@
+// Redis: the in-cluster Valkey subchart or an ElastiCache replication group.
+import { z } from "zod";
+
+import { LOG_RETENTION_DAYS } from "../aws-limits";
+import { bool, int, numeric, text } from "../scalars";
+
+export const redisSchema = z.strictObject({
+    mode: z.enum(["inCluster", "elasticache"], {
+        error: 'expected "inCluster" (Valkey subchart, dev) or "elasticache" (managed, staging/prod)',
+    }),
+    /** Changing this number generates a new Redis password / AUTH token (rotation). */
+    authTokenVersion: int(1, 1_000_000).optional(),
+    engine: z.enum(["valkey", "redis"]).optional(),
+    engineVersion: text("a major.minor version such as 8.0", /^\d+\.\d+$/).optional(),
+    nodeType: text("an ElastiCache node type such as cache.t4g.small", /^cache\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
+    numNodes: int(1, 6).optional(),
+    multiAz: bool().optional(),
+    port: int(1024, 65535).optional(),
+    snapshotRetentionDays: int(0, 35).optional(),
+    snapshotWindow: text("a UTC window hh:mm-hh:mm", /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/).optional(),
+    maintenanceWindow: text(
+        "a UTC window ddd:hh:mm-ddd:hh:mm (e.g. sun:05:00-sun:06:00)",
+        /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/,
+    ).optional(),
+    slowLogRetentionDays: z
+        .preprocess(numeric, z.number())
+        .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+            message: `expected a CloudWatch retention period: ${LOG_RETENTION_DAYS.join(", ")}`,
+        })
+        .optional(),
+    authTokenLength: int(16, 128).optional(),
+    /**
+     * ROTATE (default): a new token is added and the old one stays valid. SET: only the current
+     * token stays valid; switching to SET retires the old one (the provider sends a strategy
+     * change alone, with the same token, as a ModifyReplicationGroup).
+     */
+    authTokenUpdateStrategy: z.enum(["ROTATE", "SET"], { error: 'expected "ROTATE" or "SET"' }).optional(),
+    applyImmediately: bool().optional(),
+    protect: bool().optional(),
+    finalSnapshot: bool().optional(),
+});
