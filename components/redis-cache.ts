@@ -49,6 +49,10 @@ export interface RedisCacheArgs {
     readonly applyImmediately?: boolean;
     /** Name of the snapshot taken when the replication group is deleted; none when unset. */
     readonly finalSnapshotIdentifier?: string;
+    /** "required" (default) or "preferred" (only while adopting a group without TLS). */
+    readonly transitEncryptionMode?: "preferred" | "required";
+    /** Name of the slow-log CloudWatch log group. */
+    readonly slowLogGroupName: string;
     /** Pulumi-protect the replication group against deletion. Default false. */
     readonly protect?: boolean;
 }
@@ -98,11 +102,6 @@ export class RedisCache extends pulumi.ComponentResource {
             toPort: port,
         }, { parent: this });
 
-        const parameterGroup = new aws.elasticache.ParameterGroup(`${name}-params`, {
-            description: `${name} (${args.family})`,
-            family: args.family,
-        }, { parent: this });
-
         const token = new random.RandomPassword(`${name}-auth-token`, {
             length: args.authTokenLength,
             special: true,
@@ -115,6 +114,7 @@ export class RedisCache extends pulumi.ComponentResource {
         }, { parent: this });
 
         const slowLog = new aws.cloudwatch.LogGroup(`${name}-slow-log`, {
+            name: args.slowLogGroupName,
             retentionInDays: args.slowLogRetentionDays,
         }, { parent: this });
 
@@ -125,11 +125,14 @@ export class RedisCache extends pulumi.ComponentResource {
             nodeType: args.nodeType,
             numCacheClusters: args.numNodes,
             port,
-            parameterGroupName: parameterGroup.name,
+            // AWS's default group of the family: no parameter is customised, and a custom group
+            // blocked major-version upgrades (the family change replaces it, and the old group
+            // cannot be deleted while the deferred modify still holds it; review #12).
+            parameterGroupName: `default.${args.family}`,
             subnetGroupName: subnetGroup.name,
             securityGroupIds: [this.securityGroup.id],
             transitEncryptionEnabled: true,
-            transitEncryptionMode: "required",
+            transitEncryptionMode: args.transitEncryptionMode ?? "required",
             atRestEncryptionEnabled: true,
             authToken: token.result,
             // ROTATE keeps the old token valid next to the new one, so running pods keep working

@@ -2,6 +2,7 @@
 import { z } from "zod";
 
 import { DEFAULT_ENGINE_VERSION, ENGINE_VERSIONS } from "./aws-limits";
+import { DEFAULT_MAINTENANCE_WINDOW, DEFAULT_SNAPSHOT_WINDOW } from "./names";
 import type { ClusterFact } from "./schema/cluster";
 import type { appSchema } from "./schema/app";
 import type { clusterSchema } from "./schema/cluster";
@@ -47,6 +48,9 @@ export interface ElastiCacheRedis {
     readonly protect: boolean;
     /** Take a final snapshot when the replication group is deleted. */
     readonly finalSnapshot: boolean;
+    /** Its name; undefined means `<release>-<stack>-final`. */
+    readonly finalSnapshotName?: string;
+    readonly transitEncryptionMode: "preferred" | "required";
 }
 
 export interface Config {
@@ -55,11 +59,16 @@ export interface Config {
     readonly app: AppConfig;
     readonly serviceAccount: {
         readonly name: string;
-        readonly iam?: { readonly managedPolicyArns: string[]; readonly policyStatements: PolicyStatement[] };
+        readonly iam?: {
+            readonly managedPolicyArns: string[];
+            readonly policyStatements: PolicyStatement[];
+            readonly permissionsBoundaryArn?: string;
+            readonly path?: string;
+        };
     };
     readonly redis: InClusterRedis | ElastiCacheRedis;
     readonly cluster: ClusterConfig;
-    readonly aws?: { readonly region: string; readonly tags: Record<string, string> };
+    readonly aws?: { readonly region: string; readonly allowedAccountIds: string[]; readonly tags: Record<string, string> };
 }
 
 export function engineFamily(engine: RedisEngine, version: string): string {
@@ -88,14 +97,16 @@ export function withDefaults(p: Parsed): Config {
             multiAz: r.multiAz ?? numNodes >= 2,
             port: r.port ?? 6379,
             snapshotRetentionDays: r.snapshotRetentionDays ?? 1,
-            snapshotWindow: r.snapshotWindow ?? "03:00-04:00",
-            maintenanceWindow: r.maintenanceWindow ?? "sun:05:00-sun:06:00",
+            snapshotWindow: r.snapshotWindow ?? DEFAULT_SNAPSHOT_WINDOW,
+            maintenanceWindow: r.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW,
             slowLogRetentionDays: r.slowLogRetentionDays ?? 14,
             authTokenLength: r.authTokenLength ?? 64,
             authTokenUpdateStrategy: r.authTokenUpdateStrategy ?? "ROTATE",
             applyImmediately: r.applyImmediately ?? false,
             protect: r.protect ?? false,
-            finalSnapshot: r.finalSnapshot ?? false,
+            finalSnapshot: r.finalSnapshot ?? r.finalSnapshotName !== undefined,
+            finalSnapshotName: r.finalSnapshotName,
+            transitEncryptionMode: r.transitEncryptionMode ?? "required",
         };
     }
     return {
@@ -105,6 +116,6 @@ export function withDefaults(p: Parsed): Config {
         serviceAccount: { name: p.serviceAccount.name ?? p.release.name, iam: p.serviceAccount.iam },
         redis,
         cluster: p.cluster,
-        aws: p.aws && { region: p.aws.region, tags: p.aws.tags ?? {} },
+        aws: p.aws && { region: p.aws.region, allowedAccountIds: p.aws.allowedAccountIds ?? [], tags: p.aws.tags ?? {} },
     };
 }

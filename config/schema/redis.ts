@@ -1,7 +1,7 @@
 // Redis: the in-cluster Valkey subchart or an ElastiCache replication group.
 import { z } from "zod";
 
-import { LOG_RETENTION_DAYS } from "../aws-limits";
+import { LOG_RETENTION_DAYS, SNAPSHOT_NAME } from "../aws-limits";
 import { bool, int, numeric, text } from "../scalars";
 
 export const redisSchema = z.strictObject({
@@ -38,4 +38,17 @@ export const redisSchema = z.strictObject({
     applyImmediately: bool().optional(),
     protect: bool().optional(),
     finalSnapshot: bool().optional(),
+    /**
+     * Name of the final snapshot; default `<release>-<stack>-final`. A name can be used once:
+     * set a new one in the change that lifts `protect` for a teardown.
+     */
+    finalSnapshotName: text(
+        "a snapshot name: letters, digits and single hyphens, starting with a letter, at most 255 characters",
+        SNAPSHOT_NAME,
+    ).optional(),
+    /**
+     * `required` (default) refuses plain-text clients. `preferred` accepts both: only for adopting
+     * a group that has in-transit encryption off, which AWS moves to `required` in two applies.
+     */
+    transitEncryptionMode: z.enum(["preferred", "required"], { error: 'expected "preferred" or "required"' }).optional(),
 });

@@ -1,7 +1,10 @@
 // The app's ServiceAccount and its optional IAM role (IRSA).
 import { z } from "zod";
 
+import { IAM_PATH, POLICY_RESOURCE } from "../aws-limits";
 import { dnsLabel, oneOrMany, text } from "../scalars";
+
+const POLICY_ARN = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/;
 
 export const policyStatementSchema = z.strictObject({
     Sid: text("a statement id of letters and digits", /^[A-Za-z0-9]+$/).optional(),
@@ -9,7 +12,7 @@ export const policyStatementSchema = z.strictObject({
     Action: oneOrMany(
         text("an IAM action such as s3:GetObject (a bare * is not allowed)", /^[a-z0-9-]+:[A-Za-z0-9*]+$/),
     ),
-    Resource: oneOrMany(z.string().min(1)),
+    Resource: oneOrMany(text("* or an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)", POLICY_RESOURCE)),
     Condition: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 
@@ -20,9 +23,13 @@ export const serviceAccountSchema = z.strictObject({
     iam: z
         .strictObject({
             managedPolicyArns: z
-                .array(text("an IAM policy ARN", /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/))
+                .array(text("an IAM policy ARN", POLICY_ARN))
                 .default([]),
             policyStatements: z.array(policyStatementSchema).default([]),
+            /** Managed policy that caps the role's permissions (many orgs require one for CI-created roles). */
+            permissionsBoundaryArn: text("an IAM policy ARN", POLICY_ARN).optional(),
+            /** IAM path of the role, `/` by default. */
+            path: text("an IAM path: / or /<segments>/ of printable ASCII, at most 512 characters", IAM_PATH).optional(),
         })
         .optional(),
 });

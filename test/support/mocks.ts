@@ -41,6 +41,12 @@ export const PLACEHOLDER_CLUSTER_OUTPUTS = {
     kubeconfig: "apiVersion: v1\nkind: Config\n# placeholder kubeconfig from the cluster stack\n",
 };
 
+/**
+ * Outputs the mocked StackReference returns: the placeholders, or what a test put here to play a
+ * cluster stack with bad outputs (restore with `clusterOutputs.current = PLACEHOLDER_CLUSTER_OUTPUTS`).
+ */
+export const clusterOutputs: { current: Record<string, unknown> } = { current: PLACEHOLDER_CLUSTER_OUTPUTS };
+
 /** Primary endpoint the mocked ElastiCache replication group reports. */
 export function placeholderRedisHost(name: string): string {
     return `master.${name}-placeholder.abc123.use1.cache.amazonaws.com`;
@@ -78,7 +84,7 @@ function newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state
         case "pulumi:pulumi:StackReference":
             return {
                 id: String(inputs.name),
-                state: { name: inputs.name, outputs: PLACEHOLDER_CLUSTER_OUTPUTS, secretOutputNames: ["kubeconfig"] },
+                state: { name: inputs.name, outputs: clusterOutputs.current, secretOutputNames: ["kubeconfig"] },
             };
         case "kubernetes:helm.sh/v3:Release":
             return {

@@ -1,6 +1,5 @@
 import * as assert from "assert";
 
-import { AUTH_TOKEN_SPECIALS } from "../../components/redis-cache";
 import { captureRegistrations, Registration } from "../support/capture";
 import { installMocks, PLACEHOLDER_CLUSTER_OUTPUTS, placeholderRedisHost, promiseOf, settle } from "../support/mocks";
 import { BuiltStack, buildStack, stackRawConfig, T } from "../support/stacks";
@@ -24,22 +23,9 @@ describe("ElastiCache (staging and prod)", () => {
                 assert.ok(stacks[name].one(T.replicationGroup).secretPaths.includes("authToken"), "authToken must be secret");
             });
 
-            it("runs valkey on the valkey8 parameter group with minor upgrades, snapshots and a maintenance window", () => {
-                assert.strictEqual(rg().engine, "valkey");
-                assert.strictEqual(stacks[name].one(T.parameterGroup).inputs.family, "valkey8");
-                assert.strictEqual(rg().parameterGroupName, stacks[name].one(T.parameterGroup).name);
-                assert.strictEqual(rg().autoMinorVersionUpgrade, true);
-                assert.ok(rg().snapshotRetentionLimit >= 1);
-                assert.match(rg().snapshotWindow, /^\d\d:\d\d-\d\d:\d\d$/);
-                assert.match(rg().maintenanceWindow, /^[a-z]{3}:\d\d:\d\d-[a-z]{3}:\d\d:\d\d$/);
-            });
-
-            it("generates an AUTH token ElastiCache accepts: 16-128 characters, specials only from !&#$^<>-", () => {
-                const token = stacks[name].ofType(T.password).find((p) => p.name.includes("auth-token"));
-                assert.ok(token, "no auth token RandomPassword");
-                assert.ok(token.inputs.length >= 16 && token.inputs.length <= 128);
-                assert.strictEqual(token.inputs.overrideSpecial, AUTH_TOKEN_SPECIALS);
-                assert.strictEqual(AUTH_TOKEN_SPECIALS, "!&#$^<>-");
+            it("uses AWS's default parameter group of its engine family, so a major upgrade strands no custom group", () => {
+                assert.deepStrictEqual(stacks[name].ofType(T.parameterGroup), []);
+                assert.strictEqual(rg().parameterGroupName, `default.${rg().engine}${rg().engineVersion.split(".")[0]}`);
             });
 
             it("places the cache on the private subnets through its own subnet group", () => {
@@ -61,11 +47,12 @@ describe("ElastiCache (staging and prod)", () => {
                 assert.deepStrictEqual(stacks[name].ofType(T.egressRule), []);
             });
 
-            it("delivers the slow log to a CloudWatch log group with a retention", () => {
+            it("delivers the slow log to a log group under /aws/vendedlogs/, named after release and stack", () => {
                 const logGroup = stacks[name].one(T.logGroup);
+                assert.strictEqual(logGroup.inputs.name, `/aws/vendedlogs/elasticache/taskflow-api-${name}/slow-log`);
                 assert.ok(logGroup.inputs.retentionInDays > 0);
                 assert.deepStrictEqual(rg().logDeliveryConfigurations, [{
-                    destination: logGroup.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log",
+                    destination: logGroup.inputs.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log",
                 }]);
             });
 
