@@ -31,7 +31,7 @@ describe("ElastiCache (staging and prod)", () => {
             it("places the cache on the private subnets through its own subnet group", () => {
                 const sg = stacks[name].one(T.subnetGroup);
                 assert.ok(Array.isArray(sg.inputs.subnetIds) && sg.inputs.subnetIds.length >= 1);
-                assert.strictEqual(rg().subnetGroupName, sg.name);
+                assert.strictEqual(rg().subnetGroupName, sg.inputs.name, "the group is placed by the subnet group's generated name");
             });
 
             it("admits only the cluster security group, on the Redis port, through one standalone rule", () => {
