@@ -51,6 +51,7 @@ export function createAwsInfra(config: Config, cluster: ClusterFacts, stack: str
             // redis.finalSnapshotName in the same change that lifts `protect` (README).
             finalSnapshotIdentifier: r.finalSnapshot ? r.finalSnapshotName ?? snapshotName(`${name}-${stack}-final`) : undefined,
             transitEncryptionMode: r.transitEncryptionMode,
+            alarms: r.alarms,
             // Under /aws/vendedlogs/: CloudWatch Logs then does not add each log group to the
             // account's 5,120-character resource policy for vended-log delivery (AWS: "Enabling
             // logging from AWS services"). The stack in the name keeps two stacks of one account

@@ -51,6 +51,8 @@ export interface RedisCacheArgs {
     readonly finalSnapshotIdentifier?: string;
     /** "required" (default) or "preferred" (only while adopting a group without TLS). */
     readonly transitEncryptionMode?: "preferred" | "required";
+    /** Node alarms plus an SNS topic for them and the group's events. Default false. */
+    readonly alarms?: boolean;
     /** Name of the slow-log CloudWatch log group. */
     readonly slowLogGroupName: string;
     /** Pulumi-protect the replication group against deletion. Default false. */
@@ -118,7 +120,10 @@ export class RedisCache extends pulumi.ComponentResource {
             retentionInDays: args.slowLogRetentionDays,
         }, { parent: this });
 
+        const events = args.alarms ? new aws.sns.Topic(`${name}-events`, {}, { parent: this }) : undefined;
+
         this.replicationGroup = new aws.elasticache.ReplicationGroup(name, {
+            notificationTopicArn: events?.arn,
             description: `${name} (${args.engine} ${args.engineVersion})`,
             engine: args.engine,
             engineVersion: args.engineVersion,
@@ -156,6 +161,8 @@ export class RedisCache extends pulumi.ComponentResource {
             }],
         }, { parent: this, protect: args.protect ?? false, additionalSecretOutputs: ["authToken"] });
 
+        if (events) nodeAlarms(name, this.replicationGroup, args.numNodes, events, this);
+
         this.host = this.replicationGroup.primaryEndpointAddress;
         // @pulumi/aws 7 may report the port as undefined (it is computed only for some engines).
         this.port = this.replicationGroup.port.apply((p) => p ?? port);
@@ -172,5 +179,42 @@ export class RedisCache extends pulumi.ComponentResource {
         );
 
         this.registerOutputs({ host: this.host, port: this.port, authToken: this.authToken });
+    }
+}
+
+/**
+ * The alarms an AWS production review asks for, per node: ElastiCache publishes these metrics
+ * per cache cluster (node), whose IDs in a cluster-mode-disabled group are the group ID plus
+ * -001, -002, ... (ElastiCache "Metrics for Valkey and Redis OSS"; the node naming is AWS's
+ * convention, verify on the first deploy). Thresholds are starting points from AWS's
+ * "Which Metrics Should I Monitor?": CPU of the engine thread, memory use, any eviction, and
+ * replica lag.
+ */
+function nodeAlarms(name: string, group: aws.elasticache.ReplicationGroup, numNodes: number, topic: aws.sns.Topic, parent: pulumi.Resource): void {
+    const alarm = (node: number, metric: string, threshold: number, statistic: string, description: string) => {
+        const suffix = String(node).padStart(3, "0");
+        new aws.cloudwatch.MetricAlarm(`${name}-${suffix}-${metric.toLowerCase()}`, {
+            alarmDescription: description,
+            namespace: "AWS/ElastiCache",
+            metricName: metric,
+            dimensions: { CacheClusterId: pulumi.interpolate`${group.replicationGroupId}-${suffix}` },
+            statistic,
+            period: 300,
+            evaluationPeriods: 3,
+            threshold,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "missing",
+            alarmActions: [topic.arn],
+            okActions: [topic.arn],
+        }, { parent });
+    };
+    for (let node = 1; node <= numNodes; node++) {
+        alarm(node, "EngineCPUUtilization", 80, "Average", "Engine thread above 80 % CPU for 15 minutes");
+        alarm(node, "DatabaseMemoryUsagePercentage", 80, "Average", "Memory use above 80 % for 15 minutes: evictions follow");
+        alarm(node, "Evictions", 0, "Sum", "Keys evicted for lack of memory");
+        alarm(node, "CurrConnections", 5000, "Maximum", "More than 5000 client connections: a connection leak or a storm");
+        // Only replicas report replication lag; after a failover the roles swap, so every node
+        // but the first gets the alarm and the first is covered by the event notification.
+        if (node > 1) alarm(node, "ReplicationLag", 30, "Maximum", "Replica more than 30 seconds behind the primary");
     }
 }

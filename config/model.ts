@@ -51,6 +51,8 @@ export interface ElastiCacheRedis {
     /** Its name; undefined means `<release>-<stack>-final`. */
     readonly finalSnapshotName?: string;
     readonly transitEncryptionMode: "preferred" | "required";
+    /** Node alarms and an SNS topic for them and the group's events. */
+    readonly alarms: boolean;
 }
 
 export interface Config {
@@ -107,6 +109,7 @@ export function withDefaults(p: Parsed): Config {
             finalSnapshot: r.finalSnapshot ?? r.finalSnapshotName !== undefined,
             finalSnapshotName: r.finalSnapshotName,
             transitEncryptionMode: r.transitEncryptionMode ?? "required",
+            alarms: r.alarms ?? false,
         };
     }
     return {

@@ -52,6 +52,7 @@ const ELASTICACHE_ONLY_KEYS = [
     "finalSnapshot",
     "finalSnapshotName",
     "transitEncryptionMode",
+    "alarms",
 ] as const;
 
 const SNAPSHOT_WINDOW = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;

@@ -50,5 +50,11 @@ export const redisSchema = z.strictObject({
      * `required` (default) refuses plain-text clients. `preferred` accepts both: only for adopting
      * a group that has in-transit encryption off, which AWS moves to `required` in two applies.
      */
+    /**
+     * CloudWatch alarms on every node (engine CPU, memory, evictions, connections, replica lag)
+     * and an SNS topic that gets them and the group's ElastiCache events (failover,
+     * maintenance). Subscribe the on-call channel to the topic outside this stack.
+     */
+    alarms: bool().optional(),
     transitEncryptionMode: z.enum(["preferred", "required"], { error: 'expected "preferred" or "required"' }).optional(),
 });

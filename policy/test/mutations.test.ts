@@ -141,7 +141,7 @@ const MUTATIONS: readonly Mutation[] = [
         message: /managed-by=null \(want "pulumi"\)\./, count: 6 },
     { policy: "aws-resources-tagged", stack: "prod", what: "AWS resources tagged with another stack's name",
         mutate: (s) => editJson(s, R.awsProvider, "defaultTags", (d) => { d.tags.stack = "staging"; }),
-        message: /stack="staging" \(want "prod"\)\./, count: 6 },
+        message: /stack="staging" \(want "prod"\)\./, count: 21 }, // prod: 6 + the event topic + 14 node alarms
     { policy: "aws-resources-tagged", stack: "prod", what: "one resource that overrides the managed-by tag",
         mutate: (s) => { rg(s).tags = { "managed-by": "terraform" }; },
         message: /aws:elasticache\/replicationGroup:ReplicationGroup taskflow-api-redis: managed-by="terraform" \(want "pulumi"\)\./ },

@@ -135,6 +135,19 @@ const RULES: Record<string, Rule> = {
             [policySize(policy) <= MAX_INLINE_ROLE_POLICY_CHARS, `policy is ${policySize(policy)} characters (IAM allows ${MAX_INLINE_ROLE_POLICY_CHARS} per role)`],
         ).concat(policyProblems(policy, "permissions").map((p) => `policy: ${p}`));
     },
+    // CloudWatch PutMetricAlarm: AlarmName 1-255, AlarmDescription 0-1024, Period 10, 20, 30 or a
+    // multiple of 60, at most 5 alarm actions (CloudWatch API reference).
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (i) => problems(
+        [String(i.name).length >= 1 && String(i.name).length <= 255, `name ${JSON.stringify(i.name)} is not 1-255 characters`],
+        [String(i.alarmDescription ?? "").length <= 1024, "alarmDescription over 1024 characters"],
+        [[10, 20, 30].includes(i.period) || (Number.isInteger(i.period) && i.period % 60 === 0 && i.period > 0), `period ${i.period}`],
+        [Number.isInteger(i.evaluationPeriods) && i.evaluationPeriods >= 1, `evaluationPeriods ${i.evaluationPeriods}`],
+        [(i.alarmActions ?? []).length <= 5 && (i.okActions ?? []).length <= 5, "at most 5 actions per state"],
+    ),
+    // SNS CreateTopic Name: 1-256 of letters, digits, hyphens and underscores (SNS API reference).
+    "aws:sns/topic:Topic": (i) => problems(
+        [/^[A-Za-z0-9_-]{1,256}$/.test(String(i.name)), `name ${JSON.stringify(i.name)} breaks SNS's topic name rule`],
+    ),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (i) => problems(
         [/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/.test(String(i.policyArn)), `policyArn ${JSON.stringify(i.policyArn)} is not a policy ARN`],
     ),

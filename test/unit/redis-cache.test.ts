@@ -90,6 +90,26 @@ describe("ElastiCache (staging and prod)", () => {
         assert.strictEqual(stacks.staging.one(T.replicationGroup).inputs.authTokenUpdateStrategy, "ROTATE");
     });
 
+    it("prod alarms on every node's CPU, memory, evictions and connections, on replica lag, and sends them and the group's events to one topic", () => {
+        const topic = stacks.prod.one(T.topic);
+        const alarms = stacks.prod.ofType(T.metricAlarm);
+        const rg = stacks.prod.one(T.replicationGroup).inputs;
+        const perNode = (node: string) => alarms.filter((a) => a.inputs.dimensions.CacheClusterId === `${rg.replicationGroupId}-${node}`).map((a) => a.inputs.metricName).sort();
+        assert.deepStrictEqual(perNode("001"), ["CurrConnections", "DatabaseMemoryUsagePercentage", "EngineCPUUtilization", "Evictions"]);
+        for (const replica of ["002", "003"]) {
+            assert.deepStrictEqual(perNode(replica), ["CurrConnections", "DatabaseMemoryUsagePercentage", "EngineCPUUtilization", "Evictions", "ReplicationLag"]);
+        }
+        assert.strictEqual(alarms.length, 14, "one alarm set per node, nothing else");
+        const topicArn = `arn:aws:mock:us-east-1:123456789012:${topic.inputs.name}`;
+        assert.strictEqual(rg.notificationTopicArn, topicArn);
+        for (const a of alarms) assert.deepStrictEqual([a.inputs.alarmActions, a.inputs.okActions], [[topicArn], [topicArn]], a.name);
+    });
+
+    it("staging has no alarms and no event topic (redis.alarms unset)", () => {
+        assert.deepStrictEqual([stacks.staging.ofType(T.metricAlarm).length, stacks.staging.ofType(T.topic).length], [0, 0]);
+        assert.strictEqual(stacks.staging.one(T.replicationGroup).inputs.notificationTopicArn, undefined);
+    });
+
     it("staging runs a single node, without failover, protection or final snapshot", () => {
         const rg = stacks.staging.one(T.replicationGroup).inputs;
         assert.deepStrictEqual(
