@@ -1,4 +1,4 @@
-// taskflow-api: the Pulumi program. Thin on purpose; see config.ts and components/stack.ts.
+// taskflow-api: the Pulumi program. Thin on purpose; see config/ and components/stack.ts.
 import * as pulumi from "@pulumi/pulumi";
 
 import { createStack, stackOutputs } from "./components/stack";

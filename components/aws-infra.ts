@@ -8,6 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { Config, PROJECT } from "../config";
+import { redisLogicalName } from "../config/names";
 import { ClusterFacts } from "./cluster-facts";
 import { RedisCache } from "./redis-cache";
 import { ServiceAccountRole } from "./service-account-role";
@@ -25,9 +26,11 @@ export function createAwsInfra(config: Config, cluster: ClusterFacts, stack: str
     let redis: RedisCache | undefined;
     if (config.redis.mode === "elasticache") {
         const r = config.redis;
-        redis = new RedisCache(`${name}-redis`, {
+        redis = new RedisCache(redisLogicalName(name), {
             vpcId: cluster.require("vpcId"),
-            subnetIds: cluster.require("privateSubnetIds"),
+            // Multi-AZ needs subnets in two AZs: checked here for values from the cluster stack,
+            // as parseConfig checks them for values set in config.
+            subnetIds: cluster.require("privateSubnetIds", { minItems: r.multiAz ? 2 : 1 }),
             clientSecurityGroupId: cluster.require("nodeSecurityGroupId"),
             engine: r.engine,
             engineVersion: r.engineVersion,
@@ -42,8 +45,18 @@ export function createAwsInfra(config: Config, cluster: ClusterFacts, stack: str
             slowLogRetentionDays: r.slowLogRetentionDays,
             authTokenLength: r.authTokenLength,
             authTokenVersion: r.authTokenVersion,
+            authTokenUpdateStrategy: r.authTokenUpdateStrategy,
             applyImmediately: r.applyImmediately,
-            finalSnapshotIdentifier: r.finalSnapshot ? snapshotName(`${name}-${stack}-final`) : undefined,
+            // A snapshot name can be used once (SnapshotAlreadyExistsFault): a teardown sets a new
+            // redis.finalSnapshotName in the same change that lifts `protect` (README).
+            finalSnapshotIdentifier: r.finalSnapshot ? r.finalSnapshotName ?? snapshotName(`${name}-${stack}-final`) : undefined,
+            transitEncryptionMode: r.transitEncryptionMode,
+            alarms: r.alarms,
+            // Under /aws/vendedlogs/: CloudWatch Logs then does not add each log group to the
+            // account's 5,120-character resource policy for vended-log delivery (AWS: "Enabling
+            // logging from AWS services"). The stack in the name keeps two stacks of one account
+            // apart.
+            slowLogGroupName: `/aws/vendedlogs/elasticache/${name}-${stack}/slow-log`,
             protect: r.protect,
         }, awsOpts);
     }
@@ -53,11 +66,12 @@ export function createAwsInfra(config: Config, cluster: ClusterFacts, stack: str
     if (iam !== undefined) {
         role = new ServiceAccountRole(name, {
             oidcProviderArn: cluster.require("oidcProviderArn"),
-            oidcIssuerUrl: cluster.require("oidcIssuerUrl"),
             namespace: config.namespace.name,
             serviceAccountName: config.serviceAccount.name,
             policyStatements: iam.policyStatements,
             managedPolicyArns: iam.managedPolicyArns,
+            permissionsBoundaryArn: iam.permissionsBoundaryArn,
+            path: iam.path,
         }, awsOpts);
     }
 
@@ -69,6 +83,8 @@ function awsProvider(config: Config, stack: string): aws.Provider {
     if (config.aws === undefined) throw new Error("createAwsInfra: AWS resources need config aws.region");
     return new aws.Provider("aws", {
         region: config.aws.region as aws.Region,
+        // Credentials of any other account fail before anything is created.
+        allowedAccountIds: config.aws.allowedAccountIds,
         defaultTags: {
             // The fixed tags win over same-named ones from aws.tags.
             tags: { ...config.aws.tags, project: PROJECT, stack, "managed-by": "pulumi" },

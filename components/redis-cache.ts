@@ -43,10 +43,18 @@ export interface RedisCacheArgs {
     readonly authTokenLength: number;
     /** Changing it generates a new AUTH token (rotation). */
     readonly authTokenVersion: number;
+    /** ROTATE (default) keeps the previous token valid next to the new one; SET retires it. */
+    readonly authTokenUpdateStrategy?: "ROTATE" | "SET";
     /** Apply modifications now instead of in the maintenance window. Default false. */
     readonly applyImmediately?: boolean;
     /** Name of the snapshot taken when the replication group is deleted; none when unset. */
     readonly finalSnapshotIdentifier?: string;
+    /** "required" (default) or "preferred" (only while adopting a group without TLS). */
+    readonly transitEncryptionMode?: "preferred" | "required";
+    /** Node alarms plus an SNS topic for them and the group's events. Default false. */
+    readonly alarms?: boolean;
+    /** Name of the slow-log CloudWatch log group. */
+    readonly slowLogGroupName: string;
     /** Pulumi-protect the replication group against deletion. Default false. */
     readonly protect?: boolean;
 }
@@ -86,16 +94,14 @@ export class RedisCache extends pulumi.ComponentResource {
 
         new aws.vpc.SecurityGroupIngressRule(`${name}-from-cluster`, {
             securityGroupId: this.securityGroup.id,
-            description: "Redis from the cluster's node/pod security group",
+            // EC2 accepts only a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* in rule descriptions and
+            // the provider does not check it: an apostrophe here passed preview and failed `up`
+            // (AuthorizeSecurityGroupIngress, InvalidParameterValue). test/unit/provider-rules.
+            description: "Redis from the cluster node/pod security group",
             referencedSecurityGroupId: args.clientSecurityGroupId,
             ipProtocol: "tcp",
             fromPort: port,
             toPort: port,
-        }, { parent: this });
-
-        const parameterGroup = new aws.elasticache.ParameterGroup(`${name}-params`, {
-            description: `${name} (${args.family})`,
-            family: args.family,
         }, { parent: this });
 
         const token = new random.RandomPassword(`${name}-auth-token`, {
@@ -110,26 +116,35 @@ export class RedisCache extends pulumi.ComponentResource {
         }, { parent: this });
 
         const slowLog = new aws.cloudwatch.LogGroup(`${name}-slow-log`, {
+            name: args.slowLogGroupName,
             retentionInDays: args.slowLogRetentionDays,
         }, { parent: this });
 
+        const events = args.alarms ? new aws.sns.Topic(`${name}-events`, {}, { parent: this }) : undefined;
+
         this.replicationGroup = new aws.elasticache.ReplicationGroup(name, {
+            notificationTopicArn: events?.arn,
             description: `${name} (${args.engine} ${args.engineVersion})`,
             engine: args.engine,
             engineVersion: args.engineVersion,
             nodeType: args.nodeType,
             numCacheClusters: args.numNodes,
             port,
-            parameterGroupName: parameterGroup.name,
+            // AWS's default group of the family: no parameter is customised, and a custom group
+            // blocked major-version upgrades (the family change replaces it, and the old group
+            // cannot be deleted while the deferred modify still holds it; review #12).
+            parameterGroupName: `default.${args.family}`,
             subnetGroupName: subnetGroup.name,
             securityGroupIds: [this.securityGroup.id],
             transitEncryptionEnabled: true,
-            transitEncryptionMode: "required",
+            transitEncryptionMode: args.transitEncryptionMode ?? "required",
             atRestEncryptionEnabled: true,
             authToken: token.result,
             // ROTATE keeps the old token valid next to the new one, so running pods keep working
-            // until the rollout that gives them the new token.
-            authTokenUpdateStrategy: "ROTATE",
+            // until the rollout that gives them the new token; switching to SET afterwards retires
+            // the old one. The provider sends token and strategy changes with ApplyImmediately
+            // true whatever `applyImmediately` says (replication_group.go, Update).
+            authTokenUpdateStrategy: args.authTokenUpdateStrategy ?? "ROTATE",
             autoMinorVersionUpgrade: true,
             multiAzEnabled: args.multiAz,
             automaticFailoverEnabled: args.multiAz,
@@ -146,11 +161,60 @@ export class RedisCache extends pulumi.ComponentResource {
             }],
         }, { parent: this, protect: args.protect ?? false, additionalSecretOutputs: ["authToken"] });
 
+        if (events) nodeAlarms(name, this.replicationGroup, args.numNodes, events, this);
+
         this.host = this.replicationGroup.primaryEndpointAddress;
         // @pulumi/aws 7 may report the port as undefined (it is computed only for some engines).
         this.port = this.replicationGroup.port.apply((p) => p ?? port);
-        this.authToken = pulumi.secret(token.result);
+        // The token as the replication group holds it, not the RandomPassword's result: the
+        // Kubernetes Secret then changes only after ModifyReplicationGroup has accepted a new
+        // token. Fed from the RandomPassword, the Secret was updated in parallel with the group,
+        // so pods started during the minutes-long modify (or after a failed one) read a token
+        // ElastiCache did not accept (WRONGPASS).
+        this.authToken = pulumi.secret(
+            pulumi.all([this.replicationGroup.authToken, this.replicationGroup.id]).apply(([accepted]) => {
+                if (!accepted) throw new Error(`${name}: the replication group reports no AUTH token`);
+                return accepted;
+            }),
+        );
 
         this.registerOutputs({ host: this.host, port: this.port, authToken: this.authToken });
+    }
+}
+
+/**
+ * The alarms an AWS production review asks for, per node: ElastiCache publishes these metrics
+ * per cache cluster (node), whose IDs in a cluster-mode-disabled group are the group ID plus
+ * -001, -002, ... (ElastiCache "Metrics for Valkey and Redis OSS"; the node naming is AWS's
+ * convention, verify on the first deploy). Thresholds are starting points from AWS's
+ * "Which Metrics Should I Monitor?": CPU of the engine thread, memory use, any eviction, and
+ * replica lag.
+ */
+function nodeAlarms(name: string, group: aws.elasticache.ReplicationGroup, numNodes: number, topic: aws.sns.Topic, parent: pulumi.Resource): void {
+    const alarm = (node: number, metric: string, threshold: number, statistic: string, description: string) => {
+        const suffix = String(node).padStart(3, "0");
+        new aws.cloudwatch.MetricAlarm(`${name}-${suffix}-${metric.toLowerCase()}`, {
+            alarmDescription: description,
+            namespace: "AWS/ElastiCache",
+            metricName: metric,
+            dimensions: { CacheClusterId: pulumi.interpolate`${group.replicationGroupId}-${suffix}` },
+            statistic,
+            period: 300,
+            evaluationPeriods: 3,
+            threshold,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "missing",
+            alarmActions: [topic.arn],
+            okActions: [topic.arn],
+        }, { parent });
+    };
+    for (let node = 1; node <= numNodes; node++) {
+        alarm(node, "EngineCPUUtilization", 80, "Average", "Engine thread above 80 % CPU for 15 minutes");
+        alarm(node, "DatabaseMemoryUsagePercentage", 80, "Average", "Memory use above 80 % for 15 minutes: evictions follow");
+        alarm(node, "Evictions", 0, "Sum", "Keys evicted for lack of memory");
+        alarm(node, "CurrConnections", 5000, "Maximum", "More than 5000 client connections: a connection leak or a storm");
+        // Only replicas report replication lag; after a failover the roles swap, so every node
+        // but the first gets the alarm and the first is covered by the event notification.
+        if (node > 1) alarm(node, "ReplicationLag", 30, "Maximum", "Replica more than 30 seconds behind the primary");
     }
 }

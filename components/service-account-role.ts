@@ -3,12 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 
 import type { PolicyStatement } from "../config";
+import { roleLogicalName, rolePolicyLogicalName } from "../config/names";
 
 export interface ServiceAccountRoleArgs {
     /** ARN of the cluster's IAM OIDC provider. */
     readonly oidcProviderArn: pulumi.Input<string>;
-    /** Issuer URL of the cluster (https://oidc.eks.<region>.amazonaws.com/id/<id>). */
-    readonly oidcIssuerUrl: pulumi.Input<string>;
     /** Namespace of the ServiceAccount. */
     readonly namespace: pulumi.Input<string>;
     /** Name of the ServiceAccount allowed to assume the role. */
@@ -17,6 +16,21 @@ export interface ServiceAccountRoleArgs {
     readonly policyStatements?: readonly PolicyStatement[];
     /** Managed policy ARNs to attach. Default none. */
     readonly managedPolicyArns?: readonly string[];
+    /** Permissions boundary of the role. Default none. */
+    readonly permissionsBoundaryArn?: string;
+    /** IAM path of the role. Default "/". */
+    readonly path?: string;
+}
+
+/**
+ * The issuer host/path of an IAM OIDC provider ARN (`arn:aws:iam::<account>:oidc-provider/<issuer>`).
+ * The trust policy's condition keys are derived from the ARN itself, so they cannot disagree
+ * with the provider they trust (IAM matches the keys against that provider's issuer).
+ */
+export function issuerOf(oidcProviderArn: string): string {
+    const issuer = oidcProviderArn.split(":oidc-provider/")[1];
+    if (!issuer) throw new Error(`not an IAM OIDC provider ARN: ${oidcProviderArn}`);
+    return issuer.replace(/\/$/, "");
 }
 
 /**
@@ -25,8 +39,8 @@ export interface ServiceAccountRoleArgs {
  * token the issuer signs for another audience would do, and a wildcard `sub` would hand the role
  * to every ServiceAccount of the cluster.
  */
-export function irsaTrustPolicy(oidcProviderArn: string, oidcIssuerUrl: string, namespace: string, serviceAccount: string): string {
-    const issuer = oidcIssuerUrl.replace(/^https:\/\//, "").replace(/\/$/, "");
+export function irsaTrustPolicy(oidcProviderArn: string, namespace: string, serviceAccount: string): string {
+    const issuer = issuerOf(oidcProviderArn);
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [{
@@ -52,17 +66,19 @@ export class ServiceAccountRole extends pulumi.ComponentResource {
     constructor(name: string, args: ServiceAccountRoleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("taskflow:aws:ServiceAccountRole", name, {}, opts);
 
-        this.role = new aws.iam.Role(`${name}-role`, {
+        this.role = new aws.iam.Role(roleLogicalName(name), {
+            path: args.path,
+            permissionsBoundary: args.permissionsBoundaryArn,
             description: pulumi.interpolate`IRSA role of ServiceAccount ${args.namespace}/${args.serviceAccountName}`,
             assumeRolePolicy: pulumi
-                .all([args.oidcProviderArn, args.oidcIssuerUrl, args.namespace, args.serviceAccountName])
-                .apply(([arn, issuer, ns, sa]) => irsaTrustPolicy(arn, issuer, ns, sa)),
+                .all([args.oidcProviderArn, args.namespace, args.serviceAccountName])
+                .apply(([arn, ns, sa]) => irsaTrustPolicy(arn, ns, sa)),
         }, { parent: this });
 
         const attachments: pulumi.CustomResource[] = [];
         const statements = args.policyStatements ?? [];
         if (statements.length > 0) {
-            attachments.push(new aws.iam.RolePolicy(`${name}-inline`, {
+            attachments.push(new aws.iam.RolePolicy(rolePolicyLogicalName(name), {
                 role: this.role.name,
                 policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }),
             }, { parent: this }));

@@ -1,5 +1,6 @@
 // Offline plan of one stack: validate its config, build it under the Pulumi mocks, print the
-// resource inventory, and write the Helm values and the rendered manifests. Needs no Pulumi
+// resource inventory, and write every resource's inputs (resources.json), the Helm values and
+// the rendered manifests. Needs no Pulumi
 // CLI, cloud account or cluster. Infrastructure outputs (endpoints, ARNs, cluster facts) are
 // PLACEHOLDERS from the mocks.
 //
@@ -7,7 +8,11 @@
 //
 //   --stack        stack to plan (reads Pulumi.<name>.yaml)
 //   --out          output directory (default out/<stack>)
-//   --values-only  write values.yaml only; skip `helm template`
+//   --values-only  write resources.json and values.yaml only; skip `helm template`
+//
+// resources.json: every registered resource's type, name, provider and inputs as the provider
+// would receive them (after Pulumi's auto-naming), sorted by type and name with object keys
+// sorted, so two plans diff cleanly. Inputs that arrive marked secret are "<secret>".
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
@@ -15,7 +20,7 @@ import * as os from "os";
 import * as path from "path";
 
 // The mocks must be installed before any resource module builds a resource.
-import { installMocks, MOCK_SECRET_MARKER, promiseOf, recorded, settle } from "../test/support/mocks";
+import { installMocks, MOCK_SECRET_MARKER, promiseOf, recorded, RecordedResource, settle } from "../test/support/mocks";
 import { createStack } from "../components/stack";
 import { ConfigError, parseConfig, rawConfigFromStackFile } from "../config";
 
@@ -79,6 +84,31 @@ function redact(value: unknown, found: { count: number }): unknown {
     return value;
 }
 
+/** The value with every path in `secretPaths` ("authToken", "stringData", "a.b[0]") replaced. */
+function redactSecretPaths(value: unknown, secretPaths: ReadonlySet<string>, at = ""): unknown {
+    if (at !== "" && secretPaths.has(at)) return "<secret>";
+    if (Array.isArray(value)) return value.map((v, i) => redactSecretPaths(v, secretPaths, `${at}[${i}]`));
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(
+            Object.keys(value).sort().map((k) => [k, redactSecretPaths((value as Record<string, unknown>)[k], secretPaths, at ? `${at}.${k}` : k)]),
+        );
+    }
+    return value;
+}
+
+/** The plan's resource list: sorted, secrets redacted, keys in a stable order. */
+export function resourceInventory(resources: readonly RecordedResource[]): object[] {
+    return [...resources]
+        .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name))
+        .map((r) => ({
+            type: r.type,
+            name: r.name,
+            // `<provider urn>::<id>`: the URN says which provider; the mock's id says nothing.
+            ...(r.provider ? { provider: r.provider.slice(0, r.provider.lastIndexOf("::")) } : {}),
+            inputs: redactSecretPaths(r.inputs, new Set(r.secretPaths)),
+        }));
+}
+
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
     const stackFile = path.join(ROOT, `Pulumi.${args.stack}.yaml`);
@@ -105,16 +135,24 @@ async function main(): Promise<void> {
     for (const line of inventory) console.log(`  ${line}`);
     console.log(`  (${recorded.length} resources)`);
 
+    fs.mkdirSync(args.out, { recursive: true });
+    const leaks = { count: 0 };
+    const inventoryJson = redact(resourceInventory(recorded), leaks);
+    const resourcesFile = path.join(args.out, "resources.json");
+    fs.writeFileSync(resourcesFile, `${JSON.stringify(inventoryJson, null, 2)}\n`);
+    console.log("");
+    console.log(`Resources: ${path.relative(process.cwd(), resourcesFile)}`);
+    // A generated secret outside a secret-marked input: it would be in plain text in the state.
+    if (leaks.count > 0) fail(`${leaks.count} secret value(s) reached resource inputs not marked secret (redacted in the file); this is a bug`);
+
     const found = { count: 0 };
     const safeValues = redact(values, found);
-    fs.mkdirSync(args.out, { recursive: true });
     const valuesFile = path.join(args.out, "values.yaml");
     fs.writeFileSync(
         valuesFile,
         `# Helm values of stack ${args.stack}, from \`npm run plan\`. Endpoints and ARNs are placeholders.\n` +
             yaml.dump(safeValues, { noRefs: true, lineWidth: 120 }),
     );
-    console.log("");
     console.log(`Values:    ${path.relative(process.cwd(), valuesFile)}`);
     if (found.count > 0) fail(`${found.count} secret value(s) reached the Helm values (redacted in the file); this is a bug`);
 
@@ -140,7 +178,9 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-});
+if (require.main === module) {
+    main().catch((e) => {
+        console.error(e);
+        process.exit(1);
+    });
+}

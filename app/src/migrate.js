@@ -6,7 +6,8 @@
 // backoffLimit, or two releases racing, never moves the version backwards.
 //
 // Exit codes: 0 applied or already applied; 1 any failure (MIGRATION_FAIL set, Redis
-// unreachable within MIGRATE_TIMEOUT_MS, authentication refused, a command error);
+// unreachable within MIGRATE_TIMEOUT_MS, authentication refused, an untrusted TLS certificate,
+// a command error);
 // 64 usage. A failed hook fails the Helm release, which is what rolls a deploy back.
 
 const os = require('node:os');
@@ -26,6 +27,12 @@ redis.call('HSET', KEYS[1], 'version', ARGV[1], 'appliedAt', ARGV[2], 'appliedBy
 return {1, current}
 `;
 
+// Certificate problems do not fix themselves within a minute: fail as fast as on a wrong password.
+const TLS_TRUST_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 const say = (msg) => process.stdout.write(`migrate: ${msg}\n`);
 const fail = (msg) => { process.stderr.write(`migrate: FAILED: ${msg}\n`); return 1; };
 
@@ -42,6 +49,11 @@ function waitReady(client, deadline) {
       if (isAuthError(err)) {
         clearTimeout(timer);
         reject(new Error(`Redis refused the credentials (check REDIS_PASSWORD / REDIS_USERNAME): ${err.message}`));
+        return;
+      }
+      if (TLS_TRUST_ERRORS.has(err.code)) {
+        clearTimeout(timer);
+        reject(new Error(`the Redis server's TLS certificate is not trusted (${err.code}): ${err.message}`));
         return;
       }
       const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));

@@ -24,6 +24,23 @@ describe("policies during a preview, with values not known yet", () => {
         assert.match(violations[0].message, /namespace \(not known during preview\), which enforces "privileged", not "restricted"\./);
     });
 
+    it("an unknown value in one resource does not spare the next: a second group without encryption still fails", async () => {
+        // Positive control for the harness: it judges resource by resource, as the engine does.
+        const snapshot = await snapshotOf("prod");
+        const first = one(snapshot, R.replicationGroup);
+        const second = structuredClone(first);
+        Object.assign(second, { name: "second-redis", urn: first.urn.replace(/::taskflow-api-redis$/, "::second-redis") });
+        snapshot.push(second);
+        first.props.atRestEncryptionEnabled = UNKNOWN_STRING;
+        second.props.atRestEncryptionEnabled = false;
+        const violations = await runPolicies(snapshot, policies.filter((p) => p.name === "elasticache-encryption-at-rest"));
+        assert.deepStrictEqual(
+            violations.map((v) => [v.urn, v.advisory ?? false]),
+            [[first.urn, true], [second.urn, false]],
+        );
+        assert.match(violations[1].message, /atRestEncryptionEnabled is not true/);
+    });
+
     it("a policy that must read an unknown value is reported as unable to run, as the engine does", async () => {
         const snapshot = await snapshotOf("dev");
         one(snapshot, R.release).props.values.redis.auth.usersExistingSecret = UNKNOWN_STRING;

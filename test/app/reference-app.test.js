@@ -34,6 +34,13 @@ function freePort() {
   });
 }
 
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1', () => { sock.destroy(); resolve(true); });
+    sock.on('error', () => resolve(false));
+  });
+}
+
 function findRedisServer() {
   const candidates = [];
   if (process.env.REDIS_SERVER) candidates.push(process.env.REDIS_SERVER);
@@ -58,11 +65,14 @@ class Redis {
   async start() {
     if (this.proc) return;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-redis-'));
-    this.proc = spawn(this.bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--requirepass', PASSWORD,
+    const listen = this.extraArgs || ['--port', String(this.port)];
+    this.proc = spawn(this.bin, [...listen, '--bind', '127.0.0.1', '--requirepass', PASSWORD,
       '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
     const deadline = Date.now() + 10000;
     while (Date.now() < deadline) {
-      if ((await this.raw(['PING']).catch(() => null)) === '+PONG') return;
+      // A TLS port only needs to accept: the suite's own client speaks plain RESP.
+      const up = this.extraArgs ? await canConnect(this.port) : (await this.raw(['PING']).catch(() => null)) === '+PONG';
+      if (up) return;
       await sleep(50);
     }
     throw new Error(`redis-server did not start on ${this.port}`);
@@ -327,6 +337,47 @@ describe('reference app (app/src) against a real redis-server', function () {
       const never = await migrate({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PASSWORD: PASSWORD, MIGRATE_TIMEOUT_MS: '1500' });
       assert.equal(never.code, 1, never.out);
       assert.match(never.out, /gave up after 2 s waiting for Redis/);
+    });
+  });
+
+  describe('rediss:// (TLS)', () => {
+    let tlsRedis;
+    let dir;
+
+    before(async function () {
+      if (spawnSync('openssl', ['version']).status !== 0) {
+        console.warn('  skipped: openssl (to make a test certificate) not found');
+        this.skip();
+      }
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-tls-'));
+      const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+        '-addext', 'subjectAltName=DNS:localhost', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')]);
+      assert.equal(r.status, 0, String(r.stderr));
+      tlsRedis = new Redis(bin, await freePort());
+      tlsRedis.extraArgs = ['--port', '0', '--tls-port', String(tlsRedis.port), '--tls-cert-file', path.join(dir, 'cert.pem'),
+        '--tls-key-file', path.join(dir, 'key.pem'), '--tls-auth-clients', 'no'];
+      await tlsRedis.start();
+    });
+
+    after(async () => {
+      if (tlsRedis) await tlsRedis.stop();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('migrates and serves over rediss:// with the server certificate verified', async () => {
+      const env = { REDIS_URL: `rediss://localhost:${tlsRedis.port}`, REDIS_PASSWORD: PASSWORD, NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem') };
+      const m = await migrate(env);
+      assert.equal(m.code, 0, m.out);
+      const app = await startApp(env);
+      const rt = await waitFor(() => get(app.port, '/v1/roundtrip').then((r) => r.status === 200 && r.body));
+      assert.equal(rt.schema, '1');
+    });
+
+    it('fails the migration at once on an untrusted certificate', async () => {
+      const r = await migrate({ REDIS_URL: `rediss://localhost:${tlsRedis.port}`, REDIS_PASSWORD: PASSWORD });
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.out, /TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
+      assert.ok(r.ms < 10000, `took ${r.ms} ms`);
     });
   });
 

@@ -2,6 +2,7 @@
 // registered resource and answers with plausible provider outputs. The infrastructure facts it
 // returns are PLACEHOLDERS, not anything real.
 import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
 import * as path from "path";
 
 export interface RecordedResource {
@@ -41,23 +42,67 @@ export const PLACEHOLDER_CLUSTER_OUTPUTS = {
     kubeconfig: "apiVersion: v1\nkind: Config\n# placeholder kubeconfig from the cluster stack\n",
 };
 
+/**
+ * Outputs the mocked StackReference returns: the placeholders, or what a test put here to play a
+ * cluster stack with bad outputs (restore with `clusterOutputs.current = PLACEHOLDER_CLUSTER_OUTPUTS`).
+ */
+export const clusterOutputs: { current: Record<string, unknown> } = { current: PLACEHOLDER_CLUSTER_OUTPUTS };
+
 /** Primary endpoint the mocked ElastiCache replication group reports. */
 export function placeholderRedisHost(name: string): string {
     return `master.${name}-placeholder.abc123.use1.cache.amazonaws.com`;
 }
 
+/**
+ * Fields the AWS provider names itself when the program leaves them unset, with their maximum
+ * length and case (pulumi-aws provider/resources.go: AutoName / AutoNameTransform). Only the
+ * types this program registers.
+ */
+export const AUTO_NAMED: Readonly<Record<string, { field: string; max: number; lower?: true }>> = {
+    "aws:elasticache/replicationGroup:ReplicationGroup": { field: "replicationGroupId", max: 40, lower: true },
+    "aws:elasticache/subnetGroup:SubnetGroup": { field: "name", max: 255, lower: true },
+    "aws:ec2/securityGroup:SecurityGroup": { field: "name", max: 255 },
+    "aws:cloudwatch/logGroup:LogGroup": { field: "name", max: 512 },
+    "aws:cloudwatch/metricAlarm:MetricAlarm": { field: "name", max: 255 },
+    "aws:sns/topic:Topic": { field: "name", max: 256 },
+    "aws:iam/role:Role": { field: "name", max: 64 },
+    "aws:iam/rolePolicy:RolePolicy": { field: "name", max: 128 },
+};
+
+/**
+ * Pulumi's auto-name: the logical name, "-" and 7 random hex characters. Derived from the name
+ * here, so two plans of one config are identical. Too long fails as the bridge fails at preview.
+ */
+export function autoName(type: string, name: string): string {
+    const rule = AUTO_NAMED[type];
+    const suffix = crypto.createHash("sha256").update(`${type}\0${name}`).digest("hex").slice(0, 7);
+    const generated = `${name}-${suffix}`;
+    if (generated.length > rule.max) {
+        throw new Error(`${type} ${name}: name '${name}-' plus 7 random chars is longer than maximum length ${rule.max}`);
+    }
+    return rule.lower ? generated.toLowerCase() : generated;
+}
+
+/** The inputs after the provider's Check: auto-named fields filled in when the program left them unset. */
+function checkedInputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    const rule = AUTO_NAMED[type];
+    if (rule === undefined || inputs[rule.field] !== undefined || (rule.field === "name" && inputs.namePrefix !== undefined)) return inputs;
+    return { ...inputs, [rule.field]: autoName(type, name) };
+}
+
 function newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
     const secretPaths: string[] = [];
+    const inputs = checkedInputs(args.type, args.name, args.inputs);
     recorded.push({
-        type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>,
+        type: args.type, name: args.name, inputs: unwrapSecrets(inputs, "", secretPaths) as Record<string, unknown>,
         provider: args.provider, custom: args.custom ?? true, secretPaths,
     });
-    const inputs = args.inputs;
     const id = `${args.name}-id`;
     if (args.type.startsWith("aws:")) {
+        const physical = AUTO_NAMED[args.type] && String(inputs[AUTO_NAMED[args.type].field]);
         const state: Record<string, unknown> = {
-            name: args.name,
-            arn: `arn:aws:mock:us-east-1:${PLACEHOLDER_ACCOUNT}:${args.name}`,
+            name: physical ?? args.name,
+            arn: `arn:aws:mock:us-east-1:${PLACEHOLDER_ACCOUNT}:${physical ?? args.name}`,
             ...inputs,
         };
         switch (args.type) {
@@ -67,7 +112,7 @@ function newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state
                 state.primaryEndpointAddress = placeholderRedisHost(args.name);
                 break;
             case "aws:iam/role:Role":
-                state.arn = `arn:aws:iam::${PLACEHOLDER_ACCOUNT}:role/${args.name}-placeholder`;
+                state.arn = `arn:aws:iam::${PLACEHOLDER_ACCOUNT}:role${inputs.path ?? "/"}${physical}`;
                 break;
         }
         return { id, state };
@@ -78,7 +123,7 @@ function newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state
         case "pulumi:pulumi:StackReference":
             return {
                 id: String(inputs.name),
-                state: { name: inputs.name, outputs: PLACEHOLDER_CLUSTER_OUTPUTS, secretOutputNames: ["kubeconfig"] },
+                state: { name: inputs.name, outputs: clusterOutputs.current, secretOutputNames: ["kubeconfig"] },
             };
         case "kubernetes:helm.sh/v3:Release":
             return {

@@ -8,9 +8,9 @@ import { runProgram, stackRawConfig } from "../support/stacks";
 
 type Raw = Record<string, string>;
 
-/** The staging stack file with one section replaced (or removed, with `undefined`). */
-function staging(changes: Record<string, unknown>): Raw {
-    const raw = stackRawConfig("staging");
+/** A stack file with one section replaced (or removed, with `undefined`). */
+function changed(stack: string, changes: Record<string, unknown>): Raw {
+    const raw = stackRawConfig(stack);
     const parsed = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.startsWith("{") ? JSON.parse(v) : v]));
     for (const [key, change] of Object.entries(changes)) {
         const [section, ...rest] = key.split(".");
@@ -27,6 +27,9 @@ function staging(changes: Record<string, unknown>): Raw {
     }
     return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
+
+const staging = (changes: Record<string, unknown>) => changed("staging", changes);
+const prod = (changes: Record<string, unknown>) => changed("prod", changes);
 
 function dev(changes: Raw): Raw {
     return { ...stackRawConfig("dev"), ...changes };
@@ -47,7 +50,7 @@ const cases: Array<{ what: string; raw: Raw; keys: string[] }> = [
     {
         what: "ElastiCache without a stack reference nor the VPC, subnets and security group",
         raw: staging({ "cluster.stackReference": undefined }),
-        keys: ["taskflow-api:cluster.vpcId", "taskflow-api:cluster.privateSubnetIds", "taskflow-api:cluster.nodeSecurityGroupId", "taskflow-api:cluster.oidcProviderArn", "taskflow-api:cluster.oidcIssuerUrl"],
+        keys: ["taskflow-api:cluster.vpcId", "taskflow-api:cluster.privateSubnetIds", "taskflow-api:cluster.nodeSecurityGroupId", "taskflow-api:cluster.oidcProviderArn"],
     },
     { what: "ElastiCache settings on an in-cluster Redis", raw: dev({ "taskflow-api:redis": JSON.stringify({ mode: "inCluster", nodeType: "cache.t4g.small", protect: true }) }), keys: ["taskflow-api:redis.nodeType", "taskflow-api:redis.protect"] },
     { what: "AWS resources without a region", raw: staging({ aws: undefined }), keys: ["taskflow-api:aws.region"] },
@@ -63,6 +66,36 @@ const cases: Array<{ what: string; raw: Raw; keys: string[] }> = [
     { what: "an ingress without hosts", raw: staging({ "app.ingress.hosts": [] }), keys: ["taskflow-api:app.ingress.hosts"] },
     { what: "a replica count of the wrong type", raw: staging({ "app.replicaCount": true }), keys: ["taskflow-api:app.replicaCount"] },
     { what: "a migration pod label key with spaces", raw: staging({ "app.migrations.podLabels": { "team name": "x" } }), keys: ["taskflow-api:app.migrations.podLabels.team name"] },
+    // AWS's own limits (config/aws-limits.ts), each failing here instead of at `up`.
+    { what: "a release name whose replication group ID exceeds 40 characters with the auto-name suffix (27 characters)", raw: staging({ "release.name": "a".repeat(27) }), keys: ["taskflow-api:release.name"] },
+    { what: "a release name that starts with a digit (the replication group ID must start with a letter)", raw: staging({ "release.name": "1taskflow" }), keys: ["taskflow-api:release.name"] },
+    { what: "a release name with two consecutive hyphens (not allowed in a replication group ID)", raw: staging({ "release.name": "task--flow" }), keys: ["taskflow-api:release.name"] },
+    { what: "a release name whose IAM role name exceeds 64 characters (52 characters, no ElastiCache)", raw: prod({ "release.name": "a".repeat(52), "redis": { mode: "inCluster" } }), keys: ["taskflow-api:release.name"] },
+    { what: "a snapshot window shorter than 60 minutes", raw: staging({ "redis.snapshotWindow": "03:00-03:30" }), keys: ["taskflow-api:redis.snapshotWindow"] },
+    { what: "a maintenance window shorter than 60 minutes", raw: staging({ "redis.maintenanceWindow": "sun:05:00-sun:05:59" }), keys: ["taskflow-api:redis.maintenanceWindow"] },
+    { what: "a snapshot window overlapping the maintenance window", raw: staging({ "redis.snapshotWindow": "05:30-06:30" }), keys: ["taskflow-api:redis.snapshotWindow"] },
+    { what: "a snapshot window overlapping the maintenance window across midnight", raw: staging({ "redis.snapshotWindow": "23:30-00:30", "redis.maintenanceWindow": "mon:00:00-mon:01:00" }), keys: ["taskflow-api:redis.snapshotWindow"] },
+    { what: "a maintenance window (default snapshot window) overlapping the snapshot window", raw: staging({ "redis.snapshotWindow": undefined, "redis.maintenanceWindow": "tue:02:30-tue:03:30" }), keys: ["taskflow-api:redis.maintenanceWindow"] },
+    { what: "an r6gd node type (needs data tiering)", raw: staging({ "redis.nodeType": "cache.r6gd.xlarge" }), keys: ["taskflow-api:redis.nodeType"] },
+    { what: "a valkey version ElastiCache never offered (7.1)", raw: staging({ "redis.engineVersion": "7.1" }), keys: ["taskflow-api:redis.engineVersion"] },
+    { what: "a Redis OSS version ElastiCache does not offer (8.0)", raw: staging({ "redis.engine": "redis", "redis.engineVersion": "8.0" }), keys: ["taskflow-api:redis.engineVersion"] },
+    { what: "an unknown transit encryption mode", raw: staging({ "redis.transitEncryptionMode": "disabled" }), keys: ["taskflow-api:redis.transitEncryptionMode"] },
+    { what: "a final snapshot name with two consecutive hyphens", raw: prod({ "redis.finalSnapshotName": "prod--final" }), keys: ["taskflow-api:redis.finalSnapshotName"] },
+    { what: "a final snapshot name with final snapshots off", raw: staging({ "redis.finalSnapshot": false, "redis.finalSnapshotName": "staging-final-2027" }), keys: ["taskflow-api:redis.finalSnapshotName"] },
+    { what: "AWS resources without allowed account IDs", raw: staging({ "aws.allowedAccountIds": undefined }), keys: ["taskflow-api:aws.allowedAccountIds"] },
+    { what: "an account ID that is not 12 digits", raw: staging({ "aws.allowedAccountIds": ["12345"] }), keys: ["taskflow-api:aws.allowedAccountIds[0]"] },
+    { what: "an OIDC provider in an account the stack may not use", raw: prod({ "aws.allowedAccountIds": ["111122223333"] }), keys: ["taskflow-api:cluster.oidcProviderArn"] },
+    { what: "an issuer URL that is not the OIDC provider's", raw: prod({ "cluster.oidcIssuerUrl": "https://oidc.eks.eu-west-1.amazonaws.com/id/OTHER" }), keys: ["taskflow-api:cluster.oidcIssuerUrl"] },
+    { what: "a tag key with the reserved aws: prefix", raw: staging({ "aws.tags": { "aws:owner": "x" } }), keys: ["taskflow-api:aws.tags.aws:owner"] },
+    { what: "a tag value over 256 characters", raw: staging({ "aws.tags": { owner: "x".repeat(257) } }), keys: ["taskflow-api:aws.tags.owner"] },
+    { what: "a tag value with a character AWS refuses", raw: staging({ "aws.tags": { owner: "platform's" } }), keys: ["taskflow-api:aws.tags.owner"] },
+    { what: "more tags than a resource holds next to project, stack and managed-by", raw: staging({ "aws.tags": Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`t${i}`, "x"])) }), keys: ["taskflow-api:aws.tags"] },
+    { what: "an IAM Resource that is neither * nor an ARN", raw: staging({ "serviceAccount.iam.policyStatements": [{ Action: "s3:GetObject", Resource: "taskflow-bucket/*" }] }), keys: ["taskflow-api:serviceAccount.iam.policyStatements[0].Resource"] },
+    { what: "an IAM condition operator that does not exist", raw: staging({ "serviceAccount.iam.policyStatements": [{ Action: "s3:GetObject", Resource: "*", Condition: { StringEqual: { "aws:RequestedRegion": "us-east-1" } } }] }), keys: ["taskflow-api:serviceAccount.iam.policyStatements[0].Condition.StringEqual"] },
+    { what: "an inline policy over IAM's 10,240 characters", raw: staging({ "serviceAccount.iam.policyStatements": Array.from({ length: 60 }, (_, i) => ({ Sid: `S${i}`, Action: "s3:GetObject", Resource: `arn:aws:s3:::${"b".repeat(150)}/${i}/*` })) }), keys: ["taskflow-api:serviceAccount.iam.policyStatements"] },
+    { what: "more managed policies than a role takes by default", raw: staging({ "serviceAccount.iam.managedPolicyArns": Array.from({ length: 11 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`) }), keys: ["taskflow-api:serviceAccount.iam.managedPolicyArns"] },
+    { what: "a permissions boundary that is not a policy ARN", raw: staging({ "serviceAccount.iam.permissionsBoundaryArn": "ci-boundary" }), keys: ["taskflow-api:serviceAccount.iam.permissionsBoundaryArn"] },
+    { what: "an IAM path without slashes", raw: staging({ "serviceAccount.iam.path": "workloads" }), keys: ["taskflow-api:serviceAccount.iam.path"] },
     { what: "a migration deadline below 30 seconds", raw: staging({ "app.migrations.activeDeadlineSeconds": 5 }), keys: ["taskflow-api:app.migrations.activeDeadlineSeconds"] },
 ];
 

@@ -6,7 +6,7 @@ import { STACKS, stackRawConfig } from "../support/stacks";
 const redis = (v: object) => ({ "taskflow-api:redis": JSON.stringify(v) });
 const elasticache = (v: object) => ({
     ...redis({ mode: "elasticache", ...v }),
-    "taskflow-api:aws": JSON.stringify({ region: "eu-west-1" }),
+    "taskflow-api:aws": JSON.stringify({ region: "eu-west-1", allowedAccountIds: ["111122223333"] }),
     "taskflow-api:cluster": JSON.stringify({ stackReference: "acme/eks/qa" }),
 });
 
@@ -36,6 +36,26 @@ describe("stack config", () => {
         const cfg = parseConfig(elasticache({ engine: "redis", engineVersion: "7.1" }));
         assert.ok(cfg.redis.mode === "elasticache");
         assert.strictEqual(cfg.redis.family, "redis7");
+    });
+
+    it("accepts the boundaries AWS accepts: a 26-character release name, 60-minute windows that touch, valkey 9.0, 47 own tags", () => {
+        const cfg = parseConfig({
+            ...elasticache({ engineVersion: "9.0", snapshotWindow: "04:00-05:00", maintenanceWindow: "sun:05:00-sun:06:00" }),
+            "taskflow-api:release": JSON.stringify({ name: "a".repeat(26) }),
+            "taskflow-api:aws": JSON.stringify({
+                region: "eu-west-1",
+                allowedAccountIds: ["111122223333"],
+                tags: Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`t${i}`, "x"])),
+            }),
+        });
+        assert.ok(cfg.redis.mode === "elasticache");
+        assert.deepStrictEqual([cfg.release.name.length, cfg.redis.family, cfg.redis.snapshotWindow], [26, "valkey9", "04:00-05:00"]);
+    });
+
+    it("takes a final snapshot under the configured name, which implies finalSnapshot", () => {
+        const cfg = parseConfig(elasticache({ finalSnapshotName: "taskflow-prod-final-2027-01" }));
+        assert.ok(cfg.redis.mode === "elasticache");
+        assert.deepStrictEqual([cfg.redis.finalSnapshot, cfg.redis.finalSnapshotName], [true, "taskflow-prod-final-2027-01"]);
     });
 
     it("turns multi-AZ failover on by default once there is a replica", () => {

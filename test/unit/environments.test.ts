@@ -21,7 +21,7 @@ describe("environments", () => {
     });
 
     it("no program source compares the stack name", () => {
-        const files = ["index.ts", "config.ts", ...fs.readdirSync(path.join(PROJECT_ROOT, "components")).map((f) => `components/${f}`)];
+        const files = ["index.ts", ...sourcesUnder("config"), ...sourcesUnder("components")];
         for (const file of files) {
             const source = fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
             assert.doesNotMatch(source, /(getStack\(\)|\bstack\b)\s*[!=]==?\s*["'`]/, file);
@@ -29,3 +29,10 @@ describe("environments", () => {
         }
     });
 });
+
+/** Every .ts file under a project folder, relative to the project root. */
+function sourcesUnder(dir: string): string[] {
+    return (fs.readdirSync(path.join(PROJECT_ROOT, dir), { recursive: true }) as string[])
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => path.join(dir, f));
+}

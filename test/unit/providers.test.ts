@@ -1,6 +1,9 @@
 import * as assert from "assert";
 
-import { PLACEHOLDER_CLUSTER_OUTPUTS } from "../support/mocks";
+import * as pulumi from "@pulumi/pulumi";
+
+import { ClusterFacts, clusterFactProblems } from "../../components/cluster-facts";
+import { clusterOutputs, PLACEHOLDER_CLUSTER_OUTPUTS } from "../support/mocks";
 import { BuiltStack, buildStack, stackRawConfig, T } from "../support/stacks";
 
 describe("providers and cluster facts", () => {
@@ -61,6 +64,43 @@ describe("providers and cluster facts", () => {
         const k8s = built.one(T.k8sProvider);
         assert.strictEqual(k8s.inputs.kubeconfig, "apiVersion: v1\nkind: Config\n");
         assert.ok(k8s.secretPaths.includes("kubeconfig"));
+    });
+
+    describe("values read from the cluster stack are checked when they resolve", () => {
+        afterEach(() => {
+            clusterOutputs.current = PLACEHOLDER_CLUSTER_OUTPUTS;
+        });
+
+        /** The error an Output fails with (internal `promise()`, stable across SDK versions). */
+        const failureOf = (output: pulumi.Output<unknown>) =>
+            (output as unknown as { promise(): Promise<unknown> }).promise().then(() => undefined, (e: Error) => e.message);
+
+        const require = (fact: "privateSubnetIds" | "vpcId" | "nodeSecurityGroupId", minItems?: number) =>
+            new ClusterFacts({ stackReference: "acme/eks-platform/qa" }).require(fact, { minItems });
+
+        it("one subnet from the cluster stack fails a multi-AZ group, naming the key and the output", async () => {
+            clusterOutputs.current = { ...PLACEHOLDER_CLUSTER_OUTPUTS, privateSubnetIds: ["subnet-0fedcba9876543210"] };
+            const message = await failureOf(require("privateSubnetIds", 2));
+            assert.match(String(message), /taskflow-api:cluster\.privateSubnetIds \(output "privateSubnetIds" of cluster stack acme\/eks-platform\/qa\): list subnets in at least 2 availability zones/);
+            assert.strictEqual(await failureOf(require("privateSubnetIds", 1)), undefined, "a single-AZ group takes one subnet");
+        });
+
+        it("a comma-separated string instead of a list of subnets fails", async () => {
+            clusterOutputs.current = { ...PLACEHOLDER_CLUSTER_OUTPUTS, privateSubnetIds: "subnet-0fedcba9876543210,subnet-0fedcba9876543211" };
+            assert.match(String(await failureOf(require("privateSubnetIds"))), /taskflow-api:cluster\.privateSubnetIds .*expected array/i);
+        });
+
+        it("IDs that are not AWS IDs fail with the config's own message", async () => {
+            clusterOutputs.current = { ...PLACEHOLDER_CLUSTER_OUTPUTS, vpcId: "prod-vpc", nodeSecurityGroupId: "sg-XYZ" };
+            assert.match(String(await failureOf(require("vpcId"))), /taskflow-api:cluster\.vpcId .*expected a VPC id \(vpc-\.\.\.\) \(got "prod-vpc"\)/);
+            assert.match(String(await failureOf(require("nodeSecurityGroupId"))), /expected a security group id/);
+        });
+
+        it("the placeholder outputs pass", () => {
+            for (const [fact, value] of Object.entries(PLACEHOLDER_CLUSTER_OUTPUTS)) {
+                assert.deepStrictEqual(clusterFactProblems(fact as "vpcId", value), [], fact);
+            }
+        });
     });
 
     it("stack output names can be remapped", async () => {

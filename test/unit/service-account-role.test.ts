@@ -2,7 +2,7 @@ import * as assert from "assert";
 
 import { irsaTrustPolicy } from "../../components/service-account-role";
 import { PLACEHOLDER_ACCOUNT, PLACEHOLDER_CLUSTER_OUTPUTS, PLACEHOLDER_ISSUER, promiseOf } from "../support/mocks";
-import { BuiltStack, buildStack, T } from "../support/stacks";
+import { BuiltStack, buildStack, stackRawConfig, T } from "../support/stacks";
 
 describe("IRSA role of the app's ServiceAccount", () => {
     const stacks: Record<string, BuiltStack> = {};
@@ -52,8 +52,20 @@ describe("IRSA role of the app's ServiceAccount", () => {
         assert.deepStrictEqual(attachments.map((a) => a.inputs.policyArn), ["arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"]);
     });
 
-    it("strips https:// and a trailing slash from the issuer in the condition keys", () => {
-        const policy = JSON.parse(irsaTrustPolicy("arn:aws:iam::1:oidc-provider/x", "https://oidc.example.com/id/ABC/", "ns", "sa"));
+    it("derives the condition keys' issuer from the OIDC provider ARN it trusts", () => {
+        const policy = JSON.parse(irsaTrustPolicy("arn:aws:iam::111122223333:oidc-provider/oidc.example.com/id/ABC", "ns", "sa"));
         assert.deepStrictEqual(Object.keys(policy.Statement[0].Condition.StringEquals), ["oidc.example.com/id/ABC:sub", "oidc.example.com/id/ABC:aud"]);
+        assert.throws(() => irsaTrustPolicy("arn:aws:iam::111122223333:role/not-a-provider", "ns", "sa"), /not an IAM OIDC provider ARN/);
+    });
+
+    it("sets a permissions boundary and a path on the role when the config asks for them", async () => {
+        const raw = stackRawConfig("staging");
+        const sa = JSON.parse(raw["taskflow-api:serviceAccount"]);
+        sa.iam.permissionsBoundaryArn = "arn:aws:iam::123456789012:policy/ci-boundary";
+        sa.iam.path = "/workloads/";
+        raw["taskflow-api:serviceAccount"] = JSON.stringify(sa);
+        const role = (await buildStack("staging", raw)).one(T.role).inputs;
+        assert.deepStrictEqual([role.permissionsBoundary, role.path], ["arn:aws:iam::123456789012:policy/ci-boundary", "/workloads/"]);
+        assert.deepStrictEqual([stacks.staging.one(T.role).inputs.permissionsBoundary, stacks.staging.one(T.role).inputs.path], [undefined, undefined]);
     });
 });

@@ -15,7 +15,7 @@ import type {
 import { installMocks, settle } from "../../../test/support/mocks";
 import { buildStack, stackRawConfig } from "../../../test/support/stacks";
 import { policies as packPolicies } from "../../policies";
-import { captureRegistrations } from "./capture";
+import { captureRegistrations } from "../../../test/support/capture";
 
 /** One registered resource, as the engine would describe it to a policy. Plain data: mutable copies. */
 export interface SnapshotResource {
@@ -172,23 +172,29 @@ export async function runPolicies(
         const own = config[policy.name] ?? {};
         const report = (urn?: string) => (message: string, reported?: string) =>
             violations.push({ policy: policy.name, message, urn: reported ?? urn });
-        try {
-            if ("validateStack" in policy) {
-                await policy.validateStack(stackArgs(snapshot, own), report());
-                continue;
+        // As the analyzer does: a policy that read an unknown value "can't run during preview"
+        // (advisory), and notApplicable() skips; both end only the call that raised them.
+        const judge = async (run: () => unknown, urn?: string) => {
+            try {
+                await run();
+            } catch (e) {
+                if (e instanceof UnknownValueError) {
+                    violations.push({ policy: policy.name, message: `can't run during preview: ${(e as Error).message}`, urn, advisory: true });
+                } else if (!(e instanceof NotApplicable)) {
+                    throw e;
+                }
             }
-            const validations = policy.validateResource === undefined ? []
-                : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-            for (const r of snapshot) {
-                for (const validate of validations) await validate(resourceArgs(r, snapshot, own), report(r.urn));
-            }
-        } catch (e) {
-            // As the analyzer does: a policy that read an unknown value "can't run during preview".
-            if (e instanceof UnknownValueError) {
-                violations.push({ policy: policy.name, message: `can't run during preview: ${(e as Error).message}`, advisory: true });
-            } else if (!(e instanceof NotApplicable)) {
-                throw e;
-            }
+        };
+        if ("validateStack" in policy) {
+            await judge(() => policy.validateStack(stackArgs(snapshot, own), report()));
+            continue;
+        }
+        const validations = policy.validateResource === undefined ? []
+            : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+        // The engine analyzes one resource per request and catches per validation
+        // (@pulumi/policy server.js, analyze): an unknown in one resource must not spare the next.
+        for (const r of snapshot) {
+            for (const validate of validations) await judge(() => validate(resourceArgs(r, snapshot, own), report(r.urn)), r.urn);
         }
     }
     return violations;

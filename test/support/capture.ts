@@ -2,7 +2,7 @@
 // dependencies that the SDK sends with each registration. The engine hands exactly these to the
 // policies (opts.protect, opts.additionalSecretOutputs, propertyDependencies, ...), so the
 // harness captures them from the same RegisterResourceRequest, by wrapping the mock monitor.
-import { PROJECT_ROOT } from "../../../test/support/stacks";
+import { PROJECT_ROOT } from "./stacks";
 
 /**
  * The parts of a RegisterResourceRequest (or ReadResourceRequest, which lacks the option getters)

@@ -1,0 +1,58 @@
+// The stack configuration of taskflow-api: one typed model, validated once at startup.
+//
+// Every environment runs the same program; stacks differ only by the values below. A value the
+// program does not know is an error, not a silent no-op: a typo such as `redis.numNode` would
+// otherwise deploy a single-node cache to production. All problems are collected and reported
+// together, each naming its `taskflow-api:` key, before any resource is registered.
+//
+// One exported entry point, parseConfig; the parts live by concern:
+//   schema/       one schema per section (namespace and release, app, serviceAccount, redis,
+//                 cluster, aws)
+//   aws-limits.ts what AWS and the provider accept, each with its source
+//   rules.ts      cross-field rules
+//   model.ts      the validated model and its defaults
+//   errors.ts     one line per problem, naming the key
+//   raw.ts        Pulumi's raw config to an object tree
+import { NAMESPACE_PREFIX } from "./constants";
+import { ConfigError, describeIssue } from "./errors";
+import type { Config } from "./model";
+import { decode, setPath } from "./raw";
+import { rootSchema } from "./schema";
+
+export { PROJECT } from "./constants";
+export { ENGINE_VERSIONS } from "./aws-limits";
+export { ConfigError, configKey } from "./errors";
+export { engineFamily } from "./model";
+export type { AppConfig, ClusterConfig, ClusterFact, Config, ElastiCacheRedis, InClusterRedis, PolicyStatement, RedisEngine } from "./model";
+export { rawConfigFromStackFile, SECURE_PLACEHOLDER } from "./raw";
+export { parseQuantity } from "./scalars";
+
+/**
+ * Validates the raw configuration of a stack and returns the typed model, or throws one
+ * ConfigError listing every problem.
+ *
+ * @param raw Config as Pulumi hands it to the program (`pulumi.runtime.allConfig()`): every key
+ *   namespaced (`taskflow-api:redis`), every value a string, structured values as JSON. Keys of
+ *   other namespaces (`aws:`, `kubernetes:`) are ignored. Dotted keys (`taskflow-api:redis.mode`,
+ *   what `pulumi config set` without `--path` writes) are merged into their object.
+ */
+export function parseConfig(raw: Record<string, string>): Config {
+    const problems: string[] = [];
+    const tree: Record<string, unknown> = {};
+    for (const key of Object.keys(raw).sort()) {
+        if (!key.startsWith(NAMESPACE_PREFIX)) continue;
+        const name = key.slice(NAMESPACE_PREFIX.length);
+        const value = decode(raw[key]);
+        if (value instanceof Error) {
+            problems.push(`${key}: ${value.message}`);
+            continue;
+        }
+        if (!setPath(tree, name.split("."), value)) {
+            problems.push(`${key}: conflicts with another value for the same key`);
+        }
+    }
+    const result = rootSchema.safeParse(tree, { reportInput: true });
+    if (result.success && problems.length === 0) return result.data;
+    for (const issue of result.error?.issues ?? []) problems.push(...describeIssue(issue));
+    throw new ConfigError(problems);
+}

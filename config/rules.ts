@@ -1,0 +1,253 @@
+// Rules that read more than one field. They run even when a field failed its own check, so one
+// run reports every problem; each rule therefore only reads fields that parsed to the right type.
+import { z } from "zod";
+
+import {
+    AUTO_NAME_SUFFIX_LENGTH,
+    engineVersionProblem,
+    isConditionOperator,
+    MAX_INLINE_ROLE_POLICY_CHARS,
+    MAX_MANAGED_POLICIES_PER_ROLE,
+    MAX_NAME,
+    MAX_TAGS_PER_RESOURCE,
+    MIN_WINDOW_MINUTES,
+    nodeTypeProblem,
+    policySize,
+    replicationGroupIdProblem,
+    dailyWindow,
+    tagKeyProblem,
+    tagValueProblem,
+    weeklyWindow,
+    windowsOverlap,
+} from "./aws-limits";
+import {
+    DEFAULT_MAINTENANCE_WINDOW,
+    DEFAULT_SNAPSHOT_WINDOW,
+    FIXED_TAG_KEYS,
+    redisLogicalName,
+    roleLogicalName,
+    rolePolicyLogicalName,
+} from "./names";
+import { parseQuantity } from "./scalars";
+import type { ClusterFact } from "./schema/cluster";
+import type { Parsed } from "./schema";
+
+// Redis settings that only mean something for ElastiCache. In `inCluster` mode they are errors:
+// a dev stack that sets `redis.numNodes: 3` expects something it will not get.
+const ELASTICACHE_ONLY_KEYS = [
+    "engine",
+    "engineVersion",
+    "nodeType",
+    "numNodes",
+    "multiAz",
+    "port",
+    "snapshotRetentionDays",
+    "snapshotWindow",
+    "maintenanceWindow",
+    "slowLogRetentionDays",
+    "authTokenLength",
+    "authTokenUpdateStrategy",
+    "applyImmediately",
+    "protect",
+    "finalSnapshot",
+    "finalSnapshotName",
+    "transitEncryptionMode",
+    "alarms",
+] as const;
+
+const SNAPSHOT_WINDOW = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
+const MAINTENANCE_WINDOW = /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
+
+// Environment variable names that look like credentials. `app.env` ends up in a ConfigMap and
+// in the Helm release history in plain text, so secrets must go through the Secret instead.
+const SECRET_LOOKING_ENV = /(PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_KEY|API_KEY)/i;
+
+export function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    const app = c.app ?? {};
+    const redis = c.redis;
+    const cluster = c.cluster ?? {};
+    const fromStack = typeof cluster.stackReference === "string";
+
+    // App shape.
+    const scaling = app.autoscaling;
+    if (scaling?.enabled === true) {
+        for (const k of ["minReplicas", "maxReplicas"] as const) {
+            if (scaling[k] === undefined) issue(["app", "autoscaling", k], "required when app.autoscaling.enabled is true");
+        }
+        if (typeof scaling.minReplicas === "number" && typeof scaling.maxReplicas === "number" && scaling.minReplicas > scaling.maxReplicas) {
+            issue(["app", "autoscaling", "minReplicas"], `must not exceed app.autoscaling.maxReplicas (${scaling.maxReplicas})`);
+        }
+    }
+    if (app.ingress?.enabled === true && !(Array.isArray(app.ingress.hosts) && app.ingress.hosts.length > 0)) {
+        issue(["app", "ingress", "hosts"], "list at least one host when app.ingress.enabled is true");
+    }
+    const pdb = app.podDisruptionBudget;
+    const replicas = scaling?.enabled === true ? scaling.minReplicas : app.replicaCount;
+    if (pdb?.enabled !== false && typeof pdb?.minAvailable === "number" && typeof replicas === "number" && replicas > 1 && pdb.minAvailable >= replicas) {
+        // A PDB that allows no disruption blocks every node drain and cluster upgrade.
+        issue(["app", "podDisruptionBudget", "minAvailable"], `must be lower than the replica count (${replicas}), or node drains block forever`);
+    }
+    const res = app.resources;
+    for (const k of ["cpu", "memory"] as const) {
+        const req = res?.requests?.[k];
+        const lim = res?.limits?.[k];
+        if (typeof req === "string" && typeof lim === "string" && parseQuantity(req) > parseQuantity(lim)) {
+            issue(["app", "resources", "requests", k], `must not exceed app.resources.limits.${k} (${lim})`);
+        }
+    }
+    for (const name of Object.keys(app.env ?? {})) {
+        if (SECRET_LOOKING_ENV.test(name)) {
+            issue(["app", "env", name], "looks like a secret; app.env is stored in plain text (ConfigMap, Helm history)");
+        }
+    }
+
+    // Cluster facts.
+    if (cluster.outputNames !== undefined && !fromStack) {
+        issue(["cluster", "outputNames"], "only valid together with cluster.stackReference");
+    }
+    const needFact = (fact: ClusterFact, why: string) => {
+        if (cluster[fact] === undefined && !fromStack) {
+            issue(["cluster", fact], `required ${why}; or set cluster.stackReference to read it from the cluster stack`);
+        }
+    };
+
+    // Redis.
+    if (redis?.mode === "inCluster") {
+        for (const key of ELASTICACHE_ONLY_KEYS) {
+            if (redis[key] !== undefined) issue(["redis", key], 'only valid when redis.mode is "elasticache"');
+        }
+    }
+    if (redis?.mode === "elasticache") {
+        needFact("vpcId", 'when redis.mode is "elasticache"');
+        needFact("privateSubnetIds", 'when redis.mode is "elasticache"');
+        needFact("nodeSecurityGroupId", 'when redis.mode is "elasticache" (the one source allowed to reach Redis)');
+        const engine = redis.engine ?? "valkey";
+        if (typeof redis.engineVersion === "string" && (engine === "valkey" || engine === "redis")) {
+            const problem = engineVersionProblem(engine, redis.engineVersion);
+            if (problem) issue(["redis", "engineVersion"], problem);
+        }
+        if (typeof redis.nodeType === "string") {
+            const problem = nodeTypeProblem(redis.nodeType);
+            if (problem) issue(["redis", "nodeType"], problem);
+        }
+        if (typeof c.release?.name === "string") {
+            const problem = replicationGroupIdProblem(redisLogicalName(c.release.name));
+            if (problem) {
+                const max = MAX_NAME.replicationGroupId - AUTO_NAME_SUFFIX_LENGTH - redisLogicalName("").length;
+                issue(["release", "name"], `at most ${max} characters, starting with a letter, without "--", when redis.mode is "elasticache": ${problem}`);
+            }
+        }
+        windowRules(redis, issue);
+        if (redis.finalSnapshot === false && redis.finalSnapshotName !== undefined) {
+            issue(["redis", "finalSnapshotName"], "set redis.finalSnapshot to true (or remove it) to take a final snapshot under this name");
+        }
+        if (redis.multiAz === true) {
+            if (typeof redis.numNodes !== "number" || redis.numNodes < 2) {
+                issue(["redis", "numNodes"], "must be at least 2 when redis.multiAz is true (failover needs a replica)");
+            }
+            if (Array.isArray(cluster.privateSubnetIds) && cluster.privateSubnetIds.length < 2) {
+                issue(["cluster", "privateSubnetIds"], "list subnets in at least 2 availability zones when redis.multiAz is true");
+            }
+        }
+    }
+
+    // IRSA.
+    const iam = c.serviceAccount?.iam;
+    if (iam !== undefined) {
+        needFact("oidcProviderArn", "when serviceAccount.iam is set (IRSA)");
+        // The trust policy's condition keys come from the provider ARN; an issuer URL set next
+        // to it must name the same issuer, or the config says two different things.
+        const arnIssuer = String(cluster.oidcProviderArn ?? "").split(":oidc-provider/")[1];
+        const url = cluster.oidcIssuerUrl;
+        if (typeof url === "string" && arnIssuer !== undefined && url.replace(/^https:\/\//, "") !== arnIssuer.replace(/\/$/, "")) {
+            issue(["cluster", "oidcIssuerUrl"], `names another issuer than cluster.oidcProviderArn (${arnIssuer})`);
+        }
+        if ((iam.managedPolicyArns ?? []).length === 0 && (iam.policyStatements ?? []).length === 0) {
+            issue(["serviceAccount", "iam"], "grant something: set managedPolicyArns and/or policyStatements, or remove serviceAccount.iam");
+        }
+        iamRules(c, issue);
+    }
+
+    // AWS provider.
+    const needsAws = redis?.mode === "elasticache" || iam !== undefined;
+    if (needsAws && c.aws === undefined) {
+        issue(["aws", "region"], 'required when AWS resources are created (redis.mode "elasticache" or serviceAccount.iam)');
+    }
+    if (needsAws && c.aws !== undefined && c.aws.allowedAccountIds === undefined) {
+        issue(["aws", "allowedAccountIds"], "required when AWS resources are created: the account IDs this stack may deploy to");
+    }
+    const accounts = c.aws?.allowedAccountIds;
+    const arnAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(String(cluster.oidcProviderArn ?? ""))?.[1];
+    if (iam !== undefined && Array.isArray(accounts) && arnAccount !== undefined && !accounts.includes(arnAccount)) {
+        issue(["cluster", "oidcProviderArn"], `is in account ${arnAccount}, which aws.allowedAccountIds does not list`);
+    }
+    tagRules(c.aws?.tags, issue);
+}
+
+type Issue = (path: (string | number)[], message: string) => void;
+
+/** Snapshot and maintenance windows: at least 60 minutes each, and never overlapping. */
+function windowRules(redis: { snapshotWindow?: unknown; maintenanceWindow?: unknown }, issue: Issue): void {
+    const snapshot = redis.snapshotWindow ?? DEFAULT_SNAPSHOT_WINDOW;
+    const maintenance = redis.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW;
+    const okSnapshot = typeof snapshot === "string" && SNAPSHOT_WINDOW.test(snapshot);
+    const okMaintenance = typeof maintenance === "string" && MAINTENANCE_WINDOW.test(maintenance);
+    if (okSnapshot && dailyWindow(snapshot)[1] < MIN_WINDOW_MINUTES) {
+        issue(["redis", "snapshotWindow"], `must be at least ${MIN_WINDOW_MINUTES} minutes long (ElastiCache's minimum)`);
+    }
+    if (okMaintenance && weeklyWindow(maintenance)[1] < MIN_WINDOW_MINUTES) {
+        issue(["redis", "maintenanceWindow"], `must be at least ${MIN_WINDOW_MINUTES} minutes long (ElastiCache's minimum)`);
+    }
+    if (okSnapshot && okMaintenance && windowsOverlap(snapshot, maintenance)) {
+        const key = redis.snapshotWindow !== undefined ? "snapshotWindow" : "maintenanceWindow";
+        issue(["redis", key], `the daily snapshot window (${snapshot}) must not overlap the maintenance window (${maintenance})`);
+    }
+}
+
+/** IAM limits of the IRSA role: derived name lengths, policy grammar and size, attachment quota. */
+function iamRules(c: Partial<Parsed>, issue: Issue): void {
+    const iam = c.serviceAccount?.iam;
+    if (iam === undefined) return;
+    const release = c.release?.name;
+    if (typeof release === "string") {
+        for (const [logical, max, what] of [
+            [roleLogicalName(release), MAX_NAME.iamRole, "IAM role name"],
+            [rolePolicyLogicalName(release), MAX_NAME.iamRolePolicy, "IAM role policy name"],
+        ] as const) {
+            if (logical.length + AUTO_NAME_SUFFIX_LENGTH > max) {
+                issue(["release", "name"], `too long when serviceAccount.iam is set: the ${what} "${logical}-" plus 7 random characters exceeds ${max} characters`);
+            }
+        }
+    }
+    const statements = Array.isArray(iam.policyStatements) ? iam.policyStatements : [];
+    statements.forEach((s, i) => {
+        for (const op of Object.keys(s?.Condition ?? {})) {
+            if (!isConditionOperator(op)) {
+                issue(["serviceAccount", "iam", "policyStatements", i, "Condition", op], "is not an IAM condition operator (StringEquals, ArnLike, Bool, ... with optional IfExists / ForAnyValue: / ForAllValues:)");
+            }
+        }
+    });
+    const size = policySize({ Version: "2012-10-17", Statement: statements });
+    if (size > MAX_INLINE_ROLE_POLICY_CHARS) {
+        issue(["serviceAccount", "iam", "policyStatements"], `the inline policy is ${size} characters without whitespace; IAM allows ${MAX_INLINE_ROLE_POLICY_CHARS} per role: use a managed policy`);
+    }
+    const managed = Array.isArray(iam.managedPolicyArns) ? iam.managedPolicyArns.length : 0;
+    if (managed > MAX_MANAGED_POLICIES_PER_ROLE) {
+        issue(["serviceAccount", "iam", "managedPolicyArns"], `at most ${MAX_MANAGED_POLICIES_PER_ROLE} managed policies per role (IAM's default quota); got ${managed}`);
+    }
+}
+
+/** aws.tags reach every AWS resource through the provider's default tags, with the fixed ones. */
+function tagRules(tags: Record<string, string> | undefined, issue: Issue): void {
+    if (tags === undefined || typeof tags !== "object") return;
+    const own = Object.keys(tags).filter((k) => !(FIXED_TAG_KEYS as readonly string[]).includes(k));
+    const max = MAX_TAGS_PER_RESOURCE - FIXED_TAG_KEYS.length;
+    if (own.length > max) {
+        issue(["aws", "tags"], `at most ${max} tags (AWS allows ${MAX_TAGS_PER_RESOURCE} per resource; ${FIXED_TAG_KEYS.join(", ")} are always set); got ${own.length}`);
+    }
+    for (const [key, value] of Object.entries(tags)) {
+        const problem = tagKeyProblem(key) ?? (typeof value === "string" ? tagValueProblem(value) : undefined);
+        if (problem) issue(["aws", "tags", key], problem);
+    }
+}
