@@ -5,7 +5,7 @@
 #
 #   scripts/images.sh build            build the OCI archives (only those whose inputs changed)
 #   scripts/images.sh verify           unpack each archive, check it, run its binaries (chroot)
-#   scripts/images.sh import SOCKET    import them into containerd (namespace k8s.io), pinned
+#   scripts/images.sh import SOCKET    build if needed, then import into containerd (k8s.io), pinned
 #   scripts/images.sh list             the image names, one per line
 #   scripts/images.sh host-redis       a redis-server runnable on the host (reference-app tests)
 #
@@ -433,6 +433,9 @@ cmd_import() {
   local sock=${1:-}
   [[ -n $sock ]] || die "usage: scripts/images.sh import <containerd socket>"
   [[ -S $sock ]] || die "$sock is not a socket (is containerd running?)"
+  # Build first: a no-op (a few seconds of hashing) when every stamp matches, and a fresh
+  # clone's first `cluster.sh up` needs no separate step.
+  cmd_build
   local ctr key start present ref digest names=() todo
   ctr=$(ctr_bin)
   # Refs and target digests already in the CRI's namespace.
