@@ -3,6 +3,16 @@ import { z } from "zod";
 
 import { bool, int, labelMap, quantity, stringMap, text } from "../scalars";
 
+const cidr = text("an IPv4 CIDR such as 10.0.0.0/16", /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/);
+/** A NetworkPolicyPeer, as the chart passes it through to `spec.ingress[].from`. */
+const networkPolicyPeer = z
+    .strictObject({
+        podSelector: z.strictObject({ matchLabels: labelMap.optional() }).optional(),
+        namespaceSelector: z.strictObject({ matchLabels: labelMap.optional() }).optional(),
+        ipBlock: z.strictObject({ cidr, except: z.array(cidr).optional() }).optional(),
+    })
+    .refine((p) => Object.keys(p).length > 0, "expected podSelector, namespaceSelector or ipBlock");
+
 const resourceListSchema = z.strictObject({ cpu: quantity, memory: quantity });
 
 export const appSchema = z.strictObject({
@@ -71,6 +81,14 @@ export const appSchema = z.strictObject({
             backoffLimit: int(0, 10).optional(),
             activeDeadlineSeconds: int(30, 3600).optional(),
             podLabels: labelMap.optional(),
+        })
+        .optional(),
+    /** The app's NetworkPolicy (chart `networkPolicy.*`): who may call the HTTP port. */
+    networkPolicy: z
+        .strictObject({
+            enabled: bool().optional(),
+            /** Peers admitted to the HTTP port; absent admits any source (still that port only). */
+            ingressFrom: z.array(networkPolicyPeer).min(1, "expected at least one peer (omit the key to admit any source)").optional(),
         })
         .optional(),
     /** Non-secret environment variables (the chart's `config` map). */
