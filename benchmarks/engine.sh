@@ -9,8 +9,10 @@
 #      runtime tsconfig (transpile only, swc) and as the program ran before (a copy without
 #      tsconfig.pulumi.json and swc: ts-node type-checks on every run). Goal <= 1.2x.
 #   2. `up` from empty: wall time of the first `pulumi up --stack dev` on a fresh stack.
-#   3. rollout: a 4-replica rolling restart of the app's Deployment against its floor,
-#      ceil(4 / maxSurge) x the time a pod takes to become Ready (kwok's simulated readiness).
+#   3. rollout under load: a 4-replica rolling restart of the app's Deployment on the real node
+#      while benchmarks/load.ts hits the Service through kube-proxy, against its floor,
+#      ceil(4 / maxSurge) x the median time a new pod took from creation to Ready (measured on
+#      the pods of that rollout); plus the requests that failed (goal 0) and latency p50/p99.
 #   4. unit suite / bare SDK import (benchmarks/unit-timing.sh). Goal <= 1.5x.
 # staging and prod are not previewed here: they need the AWS provider plugin and AWS
 # credentials, which this offline machine has neither of (see README, "Benchmarks").
@@ -19,12 +21,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 runs=${RUNS:-3}
 # shellcheck source=../scripts/tools.sh
-source scripts/tools.sh engine cluster plugins >/dev/null 2>&1 || { echo "engine.sh: toolchain bootstrap failed (run bash scripts/tools.sh)" >&2; exit 1; }
+source scripts/tools.sh engine cluster node plugins >/dev/null 2>&1 || { echo "engine.sh: toolchain bootstrap failed (run bash scripts/tools.sh)" >&2; exit 1; }
 bash scripts/ensure-npm.sh >/dev/null
 bash scripts/chart-deps.sh
 
 export TASKFLOW_STATE_DIR; TASKFLOW_STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/taskflow-bench.XXXXXX")
-export TASKFLOW_CLUSTER=taskflow-bench TASKFLOW_READY_DELAY_MS=${TASKFLOW_READY_DELAY_MS:-2000}
+export TASKFLOW_CLUSTER=taskflow-bench
 cleanup() {
   bash scripts/cluster.sh down >/dev/null 2>&1 || true
   rm -rf "$TASKFLOW_STATE_DIR" "${empty:-}"
@@ -95,10 +97,24 @@ grep -q 'replicaCount: 4' "$four" || { echo "engine.sh: could not set replicaCou
 time_ms pulumi up --stack dev --config-file "$four" --non-interactive --yes --skip-preview >/dev/null
 surge=$(kubectl -n "$ns" get deployment taskflow-api -o jsonpath='{.spec.strategy.rollingUpdate.maxSurge}')
 [[ $surge =~ ^[0-9]+$ ]] || { echo "engine.sh: maxSurge '$surge' is not an integer" >&2; exit 1; }
-floor=$(( (4 + surge - 1) / surge * TASKFLOW_READY_DELAY_MS ))
+svc=$(kubectl -n "$ns" get service taskflow-api -o jsonpath='{.spec.clusterIP}:{.spec.ports[0].port}')
+npx --no-install ts-node --transpile-only benchmarks/load.ts "http://$svc/v1/roundtrip" > "$TASKFLOW_STATE_DIR/load.json" &
+loadpid=$!
+sleep 2
 roll=$(time_ms bash -c "kubectl -n '$ns' rollout restart deployment/taskflow-api && kubectl -n '$ns' rollout status deployment/taskflow-api --timeout=300s")
-printf '  rollout of 4 replicas, maxSurge %s:            %6d ms   floor %d ms (ceil(4/%s) x %d ms readiness)   ratio %s\n' \
-  "$surge" "$roll" "$floor" "$surge" "$TASKFLOW_READY_DELAY_MS" "$(ratio "$roll" "$floor")"
+sleep 2
+kill -INT "$loadpid"; wait "$loadpid" || true
+# Readiness of the rollout's own pods: creation to the Ready condition, median (1 s resolution).
+ready_ms=$(kubectl -n "$ns" get pods -l app.kubernetes.io/component=api -o json | node -e '
+  const pods = JSON.parse(require("fs").readFileSync(0, "utf8")).items.filter((p) => !p.metadata.deletionTimestamp);
+  const ms = pods.map((p) => Date.parse(p.status.conditions.find((c) => c.type === "Ready").lastTransitionTime) - Date.parse(p.metadata.creationTimestamp)).sort((a, b) => a - b);
+  console.log(ms[Math.floor(ms.length / 2)]);')
+floor=$(( (4 + surge - 1) / surge * ready_ms ))
+printf '  rollout of 4 replicas under load, maxSurge %s: %6d ms   floor %d ms (ceil(4/%s) x %d ms median readiness)   ratio %s\n' \
+  "$surge" "$roll" "$floor" "$surge" "$ready_ms" "$(ratio "$roll" "$floor")"
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`  load during that rollout: ${r.requests} requests, ${r.failed} failed (goal 0), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms${r.failed ? "; " + r.failures.join("; ") : ""}`);' "$TASKFLOW_STATE_DIR/load.json"
 time_ms pulumi destroy --stack dev --config-file "$four" --non-interactive --yes --skip-preview >/dev/null
 
 echo "unit suite:"
