@@ -57,7 +57,9 @@ options:
   kubeSchedulerBinary: $TOOLS_BIN/kube-scheduler
   kubectlBinary: $TOOLS_BIN/kubectl
   etcdBinary: $TOOLS_BIN/etcd
-  kwokControllerBinary: $TOOLS_BIN/kwok
+  # No kwok controller: it would manage every node (the real one included), fake pod states
+  # and even "complete" Job pods that never ran. The real kubelet owns the node here.
+  disable: [kwok-controller]
   kubeAuthorization: true
   kubeAdmission: true
   quietPull: true
