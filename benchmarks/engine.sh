@@ -98,7 +98,8 @@ time_ms pulumi up --stack dev --config-file "$four" --non-interactive --yes --sk
 surge=$(kubectl -n "$ns" get deployment taskflow-api -o jsonpath='{.spec.strategy.rollingUpdate.maxSurge}')
 [[ $surge =~ ^[0-9]+$ ]] || { echo "engine.sh: maxSurge '$surge' is not an integer" >&2; exit 1; }
 svc=$(kubectl -n "$ns" get service taskflow-api -o jsonpath='{.spec.clusterIP}:{.spec.ports[0].port}')
-npx --no-install ts-node --transpile-only benchmarks/load.ts "http://$svc/v1/roundtrip" > "$TASKFLOW_STATE_DIR/load.json" &
+# node itself (not npx), so the SIGINT below reaches the generator.
+node -r ts-node/register/transpile-only benchmarks/load.ts "http://$svc/v1/roundtrip" > "$TASKFLOW_STATE_DIR/load.json" &
 loadpid=$!
 sleep 2
 roll=$(time_ms bash -c "kubectl -n '$ns' rollout restart deployment/taskflow-api && kubectl -n '$ns' rollout status deployment/taskflow-api --timeout=300s")

@@ -1,6 +1,6 @@
 // A load generator for benchmarks/engine.sh: the e2e suite's (test/e2e/harness.ts), run until
 // SIGINT or SIGTERM, then one line of JSON: requests, failed, sample failures, p50/p99/max ms.
-//   ts-node --transpile-only benchmarks/load.ts http://10.0.0.17/v1/roundtrip [concurrency]
+//   node -r ts-node/register/transpile-only benchmarks/load.ts http://10.0.0.17/v1/roundtrip [concurrency]
 import { LoadGenerator } from "../test/e2e/harness";
 
 const [url, concurrency] = process.argv.slice(2);
