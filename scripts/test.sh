@@ -2,7 +2,7 @@
 # Every test suite, from a fresh clone: the pinned toolchain (scripts/tools.sh: Node.js 24, the
 # chart tools, the Pulumi engine and plugins, the local control plane), npm dependencies, then
 # the offline suites (type check, lint, unit tests, chart, deployments, policy pack, workflows)
-# and last the end-to-end suite on the real engine and a local kwok cluster.
+# and last the end-to-end suite on the real engine and a local cluster whose node runs real containers.
 #
 #   npm test
 set -uo pipefail
@@ -34,7 +34,7 @@ run "policy pack (tsc, mocha: every policy on every stack, one mutation per rule
 run "workflows (actionlint)" bash scripts/check-workflows.sh
 # Last: the real engine. The toolchain above installed it, so a missing engine is a failure here.
 run "policy pack on the real engine (pulumi preview --policy-pack policy)" env TASKFLOW_REQUIRE_ENGINE=1 bash policy/test/engine-check.sh
-run "end-to-end (real Pulumi engine, local kwok cluster)" bash scripts/test-e2e.sh
+run "end-to-end (real Pulumi engine, local cluster with a real node)" bash scripts/test-e2e.sh
 
 # One closing count over both runners: mocha's "N passing / N failing" and the chart's
 # "chart: N passed, N failed". A suite that could not even start counts as one failure.

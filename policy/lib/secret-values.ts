@@ -29,7 +29,7 @@ export function secretLiterals(values: unknown, path = ""): SecretLiteral[] {
     const out: SecretLiteral[] = [];
     for (const [key, value] of Object.entries(values)) {
         const at = path ? `${path}.${key}` : key;
-        if (isSecretKey(key) && carriesLiteral(value)) out.push({ path: at });
+        if (isSecretKey(key) && carriesLiteral(value) && !isChecksum(key, value)) out.push({ path: at });
         else out.push(...secretLiterals(value, at));
     }
     return out;
@@ -43,4 +43,13 @@ function carriesLiteral(value: unknown): boolean {
     if (typeof value === "string") return value.length > 0;
     if (Array.isArray(value)) return value.some(carriesLiteral);
     return false;
+}
+
+/**
+ * `checksum/<what>: <sha256 hex>`, the Helm convention that rolls pods when something they read
+ * at start changes (`checksum/existing-secret` holds the SHA-256 of the Redis password). A digest
+ * of a random credential is not the credential; anything else under such a key still counts.
+ */
+function isChecksum(key: string, value: unknown): boolean {
+    return /^checksum\//i.test(key) && typeof value === "string" && /^[a-f0-9]{64}$/.test(value);
 }

@@ -26,6 +26,16 @@ describe("policy helpers", () => {
         assert.deepStrictEqual(secretLiterals(values), [{ path: "extra[0].apiKey" }]);
     });
 
+    it("a SHA-256 under a checksum/ annotation is a digest, not a credential; anything else there still is", () => {
+        const digest = "5b7fd7cca7927982e1e5a9d926fd8fcf21cb0c0dd8e8f50ca902cae558e5c1ed";
+        assert.deepStrictEqual(secretLiterals({ podAnnotations: { "checksum/existing-secret": digest } }), []);
+        assert.deepStrictEqual(
+            secretLiterals({ podAnnotations: { "checksum/existing-secret": "hunter2" }, existingSecret: { checksum: digest } }),
+            [{ path: "podAnnotations.checksum/existing-secret" }],
+        );
+        assert.deepStrictEqual(secretLiterals({ redisPassword: digest }), [{ path: "redisPassword" }]);
+    });
+
     it("reads actions as writes unless their verb only reads", () => {
         assert.deepStrictEqual(
             ["s3:GetObject", "s3:ListBucket", "ec2:DescribeInstances", "dynamodb:Query"].map(isWriteAction),
