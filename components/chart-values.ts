@@ -2,6 +2,7 @@
 // A pure function over plain values so it is tested without Pulumi; the TaskflowApi component
 // calls it inside `pulumi.all(...).apply`. Keys follow chart/values.yaml (the chart's public
 // interface). Secret values never appear here: the chart only gets the Secret's *name*.
+import { albIpTargets, CHART_DEFAULTS, DEFAULT_DRAIN_SECONDS, READINESS_GATE_LABEL, TARGET_GROUP_ATTRIBUTES } from "../config";
 import type { AppConfig, Config } from "../config";
 
 /** Key of the Kubernetes Secret that holds the Redis password / ElastiCache AUTH token. The
@@ -37,17 +38,18 @@ export interface ChartValues {
     fullnameOverride: string;
     chartHash: string;
     replicaCount?: number;
-    image?: { repository?: string; tag?: string; pullPolicy?: string };
+    image?: { repository?: string; tag?: string; digest?: string; pullPolicy?: string };
     resources?: AppConfig["resources"];
-    autoscaling?: {
-        enabled: boolean;
-        minReplicas?: number;
-        maxReplicas?: number;
-        targetCPUUtilizationPercentage?: number;
-    };
+    autoscaling?: NonNullable<AppConfig["autoscaling"]>;
+    rollingUpdate?: NonNullable<AppConfig["rollingUpdate"]>;
+    startupProbe?: NonNullable<AppConfig["startupProbe"]>;
+    preStopDelaySeconds?: number;
+    terminationGracePeriodSeconds?: number;
+    podSecurityContext?: NonNullable<AppConfig["podSecurityContext"]>;
+    helmTest?: NonNullable<AppConfig["helmTest"]>;
     service?: { port: number };
     ingress?: NonNullable<AppConfig["ingress"]>;
-    podDisruptionBudget?: NonNullable<AppConfig["podDisruptionBudget"]>;
+    podDisruptionBudget?: Omit<NonNullable<AppConfig["podDisruptionBudget"]>, "minAvailable"> & { minAvailable?: number | string };
     topologySpread?: NonNullable<AppConfig["topologySpread"]>;
     config?: Record<string, string>;
     migrations?: NonNullable<AppConfig["migrations"]>;
@@ -60,6 +62,23 @@ export interface ChartValues {
         podAnnotations?: Record<string, string>;
     } | { enabled: false };
     externalRedis?: { host: string; port: number; tls: boolean };
+}
+
+/** Pod Security Standard enforced on the namespace (the chart's pods comply with it). */
+const POD_SECURITY_LEVEL = "restricted";
+
+/**
+ * Labels of the namespace the program creates: Pod Security "restricted", and behind an ALB with
+ * ip targets the controller's readiness-gate injection, so a rolling update waits until each new
+ * pod's target is healthy in the target group before the next old pod goes.
+ */
+export function namespaceLabels(config: Config): Record<string, string> {
+    return {
+        "pod-security.kubernetes.io/enforce": POD_SECURITY_LEVEL,
+        "pod-security.kubernetes.io/audit": POD_SECURITY_LEVEL,
+        "pod-security.kubernetes.io/warn": POD_SECURITY_LEVEL,
+        ...(albIpTargets(config.app) ? { [READINESS_GATE_LABEL]: "enabled" } : {}),
+    };
 }
 
 export function buildChartValues(config: Config, infra: ChartInfra): ChartValues {
@@ -103,13 +122,38 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
         resources: app.resources,
         autoscaling: app.autoscaling && compact(app.autoscaling),
         service: app.servicePort === undefined ? undefined : { port: app.servicePort },
-        ingress: app.ingress && compact(app.ingress),
-        podDisruptionBudget: app.podDisruptionBudget && compact(app.podDisruptionBudget),
+        rollingUpdate: app.rollingUpdate,
+        startupProbe: app.startupProbe && compact(app.startupProbe),
+        preStopDelaySeconds: app.shutdown?.preStopDelaySeconds,
+        terminationGracePeriodSeconds: app.shutdown?.terminationGracePeriodSeconds,
+        podSecurityContext: app.podSecurityContext && compact(app.podSecurityContext),
+        helmTest: app.helmTest && compact(app.helmTest),
+        ingress: app.ingress && compact({ ...app.ingress, annotations: ingressAnnotations(app) }),
+        podDisruptionBudget: app.podDisruptionBudget && pdbValues(app.podDisruptionBudget),
         topologySpread: app.topologySpread && compact(app.topologySpread),
         config: app.env,
         migrations: app.migrations && compact(app.migrations),
         networkPolicy: app.networkPolicy && compact(app.networkPolicy),
     });
+}
+
+/**
+ * The Ingress annotations, plus, behind an ALB with ip targets, the target group's deregistration
+ * delay: preStop + drain, the time a pod keeps serving after the controller deregisters it.
+ * The ALB's default of 300 s would keep draining targets long after their pods are gone.
+ */
+function ingressAnnotations(app: AppConfig): Record<string, string> | undefined {
+    const annotations = app.ingress?.annotations;
+    if (!albIpTargets(app) || annotations?.[TARGET_GROUP_ATTRIBUTES] !== undefined) return annotations;
+    const preStop = app.shutdown?.preStopDelaySeconds ?? CHART_DEFAULTS.preStopDelaySeconds;
+    const drain = app.shutdown?.drainSeconds ?? DEFAULT_DRAIN_SECONDS;
+    return { ...annotations, [TARGET_GROUP_ATTRIBUTES]: `deregistration_delay.timeout_seconds=${preStop + drain}` };
+}
+
+/** The chart defaults minAvailable to 1; a stack that sets maxUnavailable clears it (one of the two). */
+function pdbValues(pdb: NonNullable<AppConfig["podDisruptionBudget"]>): NonNullable<ChartValues["podDisruptionBudget"]> {
+    const values = compact(pdb);
+    return pdb.maxUnavailable === undefined ? values : { ...values, minAvailable: "" };
 }
 
 /** Drops undefined fields so the chart default applies (and YAML serialisers stay happy). */

@@ -4,16 +4,13 @@ import * as random from "@pulumi/random";
 import { createHash } from "crypto";
 
 import type { Config } from "../config";
-import { buildChartValues, ChartValues, REDIS_PASSWORD_KEY } from "./chart-values";
+import { buildChartValues, ChartValues, namespaceLabels, REDIS_PASSWORD_KEY } from "./chart-values";
 
 /**
  * The chart, relative to the project root. Kept relative on purpose: the path is an input of the
  * release and is stored in the state, so an absolute path would show a diff on every machine.
  */
 export const CHART_PATH = "./chart";
-
-/** Pod Security Standard enforced on the namespace (the chart's pods comply with it). */
-const POD_SECURITY_LEVEL = "restricted";
 
 export interface TaskflowApiArgs {
     /** Validated stack config. */
@@ -49,14 +46,7 @@ export class TaskflowApi extends pulumi.ComponentResource {
 
         this.namespace = cfg.namespace.create
             ? new k8s.core.v1.Namespace(`${name}-ns`, {
-                metadata: {
-                    name: cfg.namespace.name,
-                    labels: {
-                        "pod-security.kubernetes.io/enforce": POD_SECURITY_LEVEL,
-                        "pod-security.kubernetes.io/audit": POD_SECURITY_LEVEL,
-                        "pod-security.kubernetes.io/warn": POD_SECURITY_LEVEL,
-                    },
-                },
+                metadata: { name: cfg.namespace.name, labels: namespaceLabels(cfg) },
             }, { parent: this }).metadata.name
             : pulumi.output(cfg.namespace.name);
 

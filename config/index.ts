@@ -10,6 +10,8 @@
 //                 cluster, aws)
 //   aws-limits.ts what AWS and the provider accept, each with its source
 //   rules.ts      cross-field rules
+//   alb.ts        the AWS Load Balancer Controller's annotations and namespace label
+//   chart-defaults.ts  the chart defaults the rules assume when a stack leaves a key unset
 //   model.ts      the validated model and its defaults
 //   errors.ts     one line per problem, naming the key
 //   raw.ts        Pulumi's raw config to an object tree
@@ -20,6 +22,8 @@ import { decode, setPath } from "./raw";
 import { rootSchema } from "./schema";
 
 export { PROJECT } from "./constants";
+export { albIpTargets, READINESS_GATE_LABEL, TARGET_GROUP_ATTRIBUTES } from "./alb";
+export { CHART_DEFAULTS, DEFAULT_DRAIN_SECONDS } from "./chart-defaults";
 export { ENGINE_VERSIONS } from "./aws-limits";
 export { ConfigError, configKey } from "./errors";
 export { engineFamily } from "./model";

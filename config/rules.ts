@@ -28,7 +28,9 @@ import {
     roleLogicalName,
     rolePolicyLogicalName,
 } from "./names";
+import { CHART_DEFAULTS, DEFAULT_DRAIN_SECONDS } from "./chart-defaults";
 import { parseQuantity } from "./scalars";
+import { TARGET_GROUP_ATTRIBUTES } from "./alb";
 import type { ClusterFact } from "./schema/cluster";
 import type { Parsed } from "./schema";
 
@@ -82,20 +84,12 @@ export function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void 
     if (app.ingress?.enabled === true && !(Array.isArray(app.ingress.hosts) && app.ingress.hosts.length > 0)) {
         issue(["app", "ingress", "hosts"], "list at least one host when app.ingress.enabled is true");
     }
-    const pdb = app.podDisruptionBudget;
-    const replicas = scaling?.enabled === true ? scaling.minReplicas : app.replicaCount;
-    if (pdb?.enabled !== false && typeof pdb?.minAvailable === "number" && typeof replicas === "number" && replicas > 1 && pdb.minAvailable >= replicas) {
-        // A PDB that allows no disruption blocks every node drain and cluster upgrade.
-        issue(["app", "podDisruptionBudget", "minAvailable"], `must be lower than the replica count (${replicas}), or node drains block forever`);
-    }
-    const res = app.resources;
-    for (const k of ["cpu", "memory"] as const) {
-        const req = res?.requests?.[k];
-        const lim = res?.limits?.[k];
-        if (typeof req === "string" && typeof lim === "string" && parseQuantity(req) > parseQuantity(lim)) {
-            issue(["app", "resources", "requests", k], `must not exceed app.resources.limits.${k} (${lim})`);
-        }
-    }
+    pdbRules(app, issue);
+    resourceRules(["app", "resources"], app.resources, issue);
+    resourceRules(["app", "migrations", "resources"], app.migrations?.resources, issue);
+    resourceRules(["app", "helmTest", "resources"], app.helmTest?.resources, issue);
+    timeoutRules(c, issue);
+    shutdownRules(app, issue);
     for (const name of Object.keys(app.env ?? {})) {
         if (SECRET_LOOKING_ENV.test(name)) {
             issue(["app", "env", name], "looks like a secret; app.env is stored in plain text (ConfigMap, Helm history)");
@@ -186,6 +180,102 @@ export function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void 
 }
 
 type Issue = (path: (string | number)[], message: string) => void;
+type App = NonNullable<Parsed["app"]>;
+
+/** The fewest pods the release runs: the HPA's minimum, else replicaCount (chart default 1). */
+function minPods(app: Partial<App>): number | undefined {
+    const scaling = app.autoscaling;
+    const n = scaling?.enabled === true ? scaling.minReplicas : app.replicaCount ?? CHART_DEFAULTS.replicaCount;
+    return typeof n === "number" ? n : undefined;
+}
+
+/**
+ * A PodDisruptionBudget must leave a pod evictable, or node drains and EKS upgrades hang on it.
+ * The chart renders none over fewer than two pods, so asking for one there is a silent no-op.
+ */
+function pdbRules(app: Partial<App>, issue: Issue): void {
+    const pdb = app.podDisruptionBudget;
+    const pods = minPods(app);
+    if (pdb === undefined || pdb.enabled === false || pods === undefined) return;
+    const at = (k: string) => ["app", "podDisruptionBudget", k];
+    if (pdb.minAvailable !== undefined && pdb.maxUnavailable !== undefined) {
+        issue(at("maxUnavailable"), "set either app.podDisruptionBudget.minAvailable or maxUnavailable, not both");
+    }
+    if (pdb.enabled === true && pods < 2) {
+        issue(at("enabled"), `a budget over ${pods} pod would block every node drain (the chart renders none): raise the replica count / app.autoscaling.minReplicas to 2 or set enabled: false`);
+        return;
+    }
+    const min = pdb.minAvailable;
+    // Kubernetes rounds a minAvailable percentage up: p% of n pods keeps ceil(p * n / 100).
+    const kept = typeof min === "number" ? min : typeof min === "string" ? Math.ceil((parseInt(min, 10) * pods) / 100) : 0;
+    if (pods > 1 && kept >= pods) {
+        issue(at("minAvailable"), `must be lower than the replica count (${pods}), or node drains block forever`);
+    }
+}
+
+/** Requests must not exceed limits, for every resource the config sets. */
+function resourceRules(path: string[], res: Partial<App>["resources"], issue: Issue): void {
+    for (const k of ["cpu", "memory", "ephemeral-storage"] as const) {
+        const req = res?.requests?.[k];
+        const lim = res?.limits?.[k];
+        if (typeof req === "string" && typeof lim === "string" && parseQuantity(req) > parseQuantity(lim)) {
+            issue([...path, "requests", k], `must not exceed ${path.join(".")}.limits.${k} (${lim})`);
+        }
+    }
+}
+
+/**
+ * The release timeout must cover the migration hook's deadline plus a rollout in which every
+ * surge wave takes the whole startup budget. Helm caps each hook and the rollout wait with the
+ * timeout separately; requiring the sum keeps both inside it with room, so an atomic release
+ * is not rolled back halfway through a slow but healthy rollout.
+ */
+function timeoutRules(c: Partial<Parsed>, issue: Issue): void {
+    const app: Partial<App> = c.app ?? {};
+    const timeout = c.release?.timeoutSeconds;
+    const scaling = app.autoscaling;
+    const pods = scaling?.enabled === true ? scaling.maxReplicas : app.replicaCount ?? CHART_DEFAULTS.replicaCount;
+    const deadline = app.migrations?.activeDeadlineSeconds ?? CHART_DEFAULTS.migrationDeadlineSeconds;
+    const surge = app.rollingUpdate?.maxSurge ?? CHART_DEFAULTS.maxSurge;
+    const period = app.startupProbe?.periodSeconds ?? CHART_DEFAULTS.startupPeriodSeconds;
+    const failures = app.startupProbe?.failureThreshold ?? CHART_DEFAULTS.startupFailureThreshold;
+    const numbers = [timeout, pods, deadline, period, failures];
+    if (!numbers.every((n) => typeof n === "number") || (typeof surge !== "number" && typeof surge !== "string")) return;
+    // An out-of-range timeout already has its own problem; one key, one line.
+    if ((timeout as number) < 60 || (timeout as number) > 3600) return;
+    const n = pods as number;
+    // Kubernetes rounds a surge percentage up, and a surge is at least one pod.
+    const perWave = Math.max(1, typeof surge === "number" ? surge : Math.ceil((parseInt(surge, 10) * n) / 100));
+    const rollout = Math.ceil(n / perWave) * (period as number) * (failures as number);
+    if ((timeout as number) <= (deadline as number) + rollout) {
+        issue(["release", "timeoutSeconds"], `must exceed the migration deadline (${deadline} s, app.migrations.activeDeadlineSeconds) plus the rollout budget (${rollout} s: ${Math.ceil(n / perWave)} surge waves of ${perWave} pod(s) for ${n} pods, each up to ${period} s x ${failures} startup probes); raise it, or lower the deadline, raise app.rollingUpdate.maxSurge or shorten app.startupProbe`);
+    }
+}
+
+/**
+ * SIGKILL must not come before the app has drained: grace > preStop + drain. Behind an ALB with
+ * ip targets the program sets the target group's deregistration delay to preStop + drain, so an
+ * explicit one must not outlast the pod.
+ */
+function shutdownRules(app: Partial<App>, issue: Issue): void {
+    const s = app.shutdown ?? {};
+    const preStop = s.preStopDelaySeconds ?? CHART_DEFAULTS.preStopDelaySeconds;
+    const drain = s.drainSeconds ?? DEFAULT_DRAIN_SECONDS;
+    const grace = s.terminationGracePeriodSeconds ?? CHART_DEFAULTS.terminationGracePeriodSeconds;
+    if (![preStop, drain, grace].every((n) => typeof n === "number")) return;
+    if (grace <= preStop + drain) {
+        issue(["app", "shutdown", "terminationGracePeriodSeconds"], `must exceed app.shutdown.preStopDelaySeconds + drainSeconds (${preStop} + ${drain} s), or SIGKILL cuts requests short`);
+    }
+    const attrs = app.ingress?.annotations?.[TARGET_GROUP_ATTRIBUTES];
+    if (typeof attrs === "string") {
+        const delay = /deregistration_delay\.timeout_seconds=(\d+)/.exec(attrs)?.[1];
+        if (delay === undefined) {
+            issue(["app", "ingress", "annotations", TARGET_GROUP_ATTRIBUTES], `must include deregistration_delay.timeout_seconds (at most ${preStop + drain}); the program adds it only when the annotation is absent`);
+        } else if (Number(delay) > preStop + drain) {
+            issue(["app", "ingress", "annotations", TARGET_GROUP_ATTRIBUTES], `deregistration_delay.timeout_seconds (${delay}) outlasts the pod after deregistration (preStop + drain = ${preStop + drain} s)`);
+        }
+    }
+}
 
 /** Snapshot and maintenance windows: at least 60 minutes each, and never overlapping. */
 function windowRules(redis: { snapshotWindow?: unknown; maintenanceWindow?: unknown }, issue: Issue): void {

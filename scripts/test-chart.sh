@@ -5,7 +5,9 @@
 #      the oldest and newest Kubernetes we support and validated by kubeconform -strict against
 #      offline schemas, checked by kube-linter and by test/chart/check-manifests.js;
 #   2. helm-unittest suites in chart/tests/ (one per template), under Helm 4 and Helm 3;
-#   3. test/chart/bad-values/*.yaml: each must be rejected with an error naming its key.
+#   3. test/chart/bad-values/*.yaml: each must be rejected with an error naming its key;
+#   4. Chart.yaml and values.yaml against chart-testing's default yamllint rules
+#      (test/chart/ct-lintconf.yaml), when yamllint is installed (reported as SKIP otherwise).
 #
 #   bash scripts/test-chart.sh
 #   CHART_TEST_VALUES_DIR=dir bash scripts/test-chart.sh   # use dir/<stack>.yaml instead of plan
@@ -96,6 +98,7 @@ dev_values=$work/values/dev/values.yaml
 # Canary: without the resources we give the Valkey subchart, kube-linter must find them missing
 # (a linter that cannot fail proves nothing).
 linter_catches() {
+  [[ -x $KUBE_LINTER ]] || { echo "kube-linter is not installed ($KUBE_LINTER)"; return 1; }
   render "$HELM4" "$work/canary.yaml" -f "$dev_values" --set redis.resources=null --set redis.initResources=null || return 1
   if lint "$work/canary.yaml"; then echo "kube-linter found nothing in a render without Valkey resources"; return 1; fi
 }
@@ -118,6 +121,15 @@ check "helm-unittest under Helm 3" "$HELM3" unittest "$chart"
 
 echo "== documentation"
 check "chart/README.md documents every value (scripts/chart-docs.js --check)" node scripts/chart-docs.js --check
+
+echo "== chart-testing's yamllint rules (ct lint)"
+# ct is not in the toolchain; its yamllint step is the part that failed on our files.
+if command -v yamllint >/dev/null 2>&1; then
+  check "Chart.yaml and values.yaml pass ct's default yamllint rules" \
+    yamllint --strict -c test/chart/ct-lintconf.yaml chart/Chart.yaml chart/values.yaml
+else
+  printf '  SKIP  ct yamllint rules: yamllint is not installed (apt-get install yamllint)\n'
+fi
 
 echo "== bad values are rejected, naming the key"
 baseline=test/chart/bad-values/baseline.yaml

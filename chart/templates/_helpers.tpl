@@ -38,6 +38,9 @@ helm.sh/chart: {{ include "taskflow-api.chart" . }}
 app.kubernetes.io/version: {{ include "taskflow-api.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: taskflow
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -83,8 +86,16 @@ Image tag: image.tag, else the chart's appVersion.
 {{- .Values.image.tag | default .Chart.AppVersion }}
 {{- end }}
 
+{{/*
+Image reference: "<repository>@<digest>" when image.digest is set (the digest wins over the tag,
+as in cert-manager's chart), else "<repository>:<tag>".
+*/}}
 {{- define "taskflow-api.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (include "taskflow-api.imageTag" .) }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -113,12 +124,22 @@ selects the rediss:// scheme (ElastiCache with in-transit encryption refuses pla
 */}}
 {{- define "taskflow-api.redisUrl" -}}
 {{- if .Values.redis.enabled -}}
-{{- $port := 6379 }}
-{{- with .Values.redis.service }}{{ with .port }}{{ $port = . }}{{ end }}{{ end -}}
-redis://{{ include "taskflow-api.redisServiceName" . }}.{{ .Release.Namespace }}.svc:{{ $port }}
+redis://{{ include "taskflow-api.redisServiceName" . }}.{{ .Release.Namespace }}.svc:{{ include "taskflow-api.redisPort" . }}
 {{- else -}}
 {{- $host := required "externalRedis.host is required when redis.enabled=false (the ElastiCache primary endpoint)" .Values.externalRedis.host -}}
 {{ ternary "rediss" "redis" .Values.externalRedis.tls }}://{{ $host }}:{{ .Values.externalRedis.port }}
+{{- end }}
+{{- end }}
+
+{{/*
+Port of Redis: the Valkey subchart's service.port (also its container port; 6379 unless set), or
+externalRedis.port.
+*/}}
+{{- define "taskflow-api.redisPort" -}}
+{{- if .Values.redis.enabled }}
+{{- dig "service" "port" 6379 .Values.redis }}
+{{- else }}
+{{- .Values.externalRedis.port }}
 {{- end }}
 {{- end }}
 
@@ -135,9 +156,7 @@ the migration hook and the helm test pod so no pod can drift below the namespace
 */}}
 {{- define "taskflow-api.podSecurityContext" -}}
 runAsNonRoot: true
-runAsUser: 10001
-runAsGroup: 10001
-fsGroup: 10001
+{{- include "taskflow-api.ids" (dict "ids" .Values.podSecurityContext "keys" (list "runAsUser" "runAsGroup" "fsGroup")) }}
 seccompProfile:
   type: RuntimeDefault
 {{- end }}
@@ -146,12 +165,22 @@ seccompProfile:
 allowPrivilegeEscalation: false
 readOnlyRootFilesystem: true
 runAsNonRoot: true
-runAsUser: 10001
-runAsGroup: 10001
+{{- include "taskflow-api.ids" (dict "ids" .Values.podSecurityContext "keys" (list "runAsUser" "runAsGroup")) }}
 capabilities:
   drop: ["ALL"]
 seccompProfile:
   type: RuntimeDefault
+{{- end }}
+
+{{/*
+The podSecurityContext IDs named in .keys that are set (a null ID is left to the platform).
+*/}}
+{{- define "taskflow-api.ids" -}}
+{{- range $key := .keys }}
+{{- with index $.ids $key }}
+{{ $key }}: {{ . }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -175,4 +204,41 @@ The Redis password, from the Secret the Pulumi program created before the releas
     secretKeyRef:
       name: {{ include "taskflow-api.secretName" . }}
       key: {{ .Values.existingSecret.redisPasswordKey }}
+{{- end }}
+
+{{/*
+The fewest pods the release runs: autoscaling.minReplicas with the HPA, else replicaCount.
+*/}}
+{{- define "taskflow-api.minPods" -}}
+{{- ternary .Values.autoscaling.minReplicas .Values.replicaCount .Values.autoscaling.enabled }}
+{{- end }}
+
+{{/*
+"true" when the PodDisruptionBudget is rendered: only over more than one pod, because a budget
+over a single pod forbids every voluntary eviction (ingress-nginx's rule too).
+*/}}
+{{- define "taskflow-api.pdbRendered" -}}
+{{- if and .Values.podDisruptionBudget.enabled (gt (int (include "taskflow-api.minPods" .)) 1) }}true{{ end }}
+{{- end }}
+
+{{/*
+topologySpreadConstraints of the app pods: topologySpreadConstraints from values when set (an
+item without labelSelector gets the app's selector), else the generated zone and hostname rules.
+matchLabelKeys [pod-template-hash] counts only the pods of the same ReplicaSet, so during a
+rollout the old pods do not skew where the new ones go.
+*/}}
+{{- define "taskflow-api.topologySpread" -}}
+{{- $selector := dict "matchLabels" (include "taskflow-api.selectorLabels" . | fromYaml) }}
+{{- $spread := .Values.topologySpread }}
+{{- if .Values.topologySpreadConstraints }}
+topologySpreadConstraints:
+{{- range .Values.topologySpreadConstraints }}
+{{- toYaml (list (merge (dict "labelSelector" (.labelSelector | default $selector)) (deepCopy .))) | nindent 2 }}
+{{- end }}
+{{- else if $spread.enabled }}
+{{- $common := dict "maxSkew" $spread.maxSkew "labelSelector" $selector "matchLabelKeys" (list "pod-template-hash") "nodeTaintsPolicy" $spread.nodeTaintsPolicy "nodeAffinityPolicy" $spread.nodeAffinityPolicy }}
+topologySpreadConstraints:
+{{- toYaml (list (merge (dict "topologyKey" "topology.kubernetes.io/zone" "whenUnsatisfiable" $spread.whenUnsatisfiable) $common)) | nindent 2 }}
+{{- toYaml (list (merge (dict "topologyKey" "kubernetes.io/hostname" "whenUnsatisfiable" "ScheduleAnyway") $common)) | nindent 2 }}
+{{- end }}
 {{- end }}

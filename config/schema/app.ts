@@ -13,27 +13,61 @@ const networkPolicyPeer = z
     })
     .refine((p) => Object.keys(p).length > 0, "expected podSelector, namespaceSelector or ipBlock");
 
-const resourceListSchema = z.strictObject({ cpu: quantity, memory: quantity });
+/** Requests or limits. ephemeral-storage may be left out: the chart's default then applies. */
+const resourceListSchema = z.strictObject({ cpu: quantity, memory: quantity, "ephemeral-storage": quantity.optional() });
+const resourcesSchema = z.strictObject({ requests: resourceListSchema, limits: resourceListSchema });
+/** An integer count or a percentage ("25%"), as Kubernetes takes for surges and budgets. */
+const countOrPercent = (max: number) => z.union([int(1, max), text("a percentage such as 25%", /^[1-9][0-9]?%$|^100%$/)]);
+/** Non-root user/group IDs (the chart refuses 0 too). */
+const id = int(1, 2147483647);
+const scalingRules = z.strictObject({
+    stabilizationWindowSeconds: int(0, 3600).optional(),
+    selectPolicy: z.enum(["Max", "Min", "Disabled"]).optional(),
+    policies: z
+        .array(z.strictObject({ type: z.enum(["Pods", "Percent"]), value: int(1, 1000), periodSeconds: int(1, 1800) }))
+        .min(1, "expected at least one policy")
+        .optional(),
+});
 
 export const appSchema = z.strictObject({
     replicaCount: int(1, 100).optional(),
     image: z
         .strictObject({
             repository: z.string().min(1, "expected a non-empty image repository").optional(),
-            // A tag, not a digest: the chart renders `<repository>:<tag>`.
+            // A tag only: it is also the version label. A digest goes in `digest`.
             tag: text("an image tag (letters, digits, '_', '.', '-'; at most 128)", /^\w[\w.-]{0,127}$/).optional(),
+            /** Pins the image (chart `image.digest`): `<repository>@<digest>`, the tag only labels it. */
+            digest: text("an image digest: sha256: and 64 lowercase hex digits", /^sha256:[a-f0-9]{64}$/).optional(),
             pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional(),
         })
         .optional(),
-    resources: z.strictObject({ requests: resourceListSchema, limits: resourceListSchema }).optional(),
+    resources: resourcesSchema.optional(),
     autoscaling: z
         .strictObject({
             enabled: bool(),
             minReplicas: int(1, 100).optional(),
             maxReplicas: int(1, 100).optional(),
             targetCPUUtilizationPercentage: int(1, 100).optional(),
+            targetMemoryUtilizationPercentage: int(1, 100).optional(),
+            /** autoscaling/v2 `behavior` (chart `autoscaling.behavior`). */
+            behavior: z.strictObject({ scaleUp: scalingRules.optional(), scaleDown: scalingRules.optional() }).optional(),
         })
         .optional(),
+    /** Rolling update surge (chart `rollingUpdate.maxSurge`; default 25%). */
+    rollingUpdate: z.strictObject({ maxSurge: countOrPercent(100) }).optional(),
+    /** Startup probe budget (chart `startupProbe`): a pod may take periodSeconds x failureThreshold to start. */
+    startupProbe: z.strictObject({ periodSeconds: int(1, 60).optional(), failureThreshold: int(1, 120).optional() }).optional(),
+    /** Shutdown: preStop wait, the app's own drain time after SIGTERM, and the grace period. */
+    shutdown: z
+        .strictObject({
+            preStopDelaySeconds: int(0, 120).optional(),
+            /** Seconds the app needs after SIGTERM to finish in-flight requests (not a chart value). */
+            drainSeconds: int(0, 300).optional(),
+            terminationGracePeriodSeconds: int(1, 600).optional(),
+        })
+        .optional(),
+    /** User and group IDs of every pod (chart `podSecurityContext`); the restricted profile stays. */
+    podSecurityContext: z.strictObject({ runAsUser: id.optional(), runAsGroup: id.optional(), fsGroup: id.optional() }).optional(),
     servicePort: int(1, 65535).optional(),
     ingress: z
         .strictObject({
@@ -66,6 +100,8 @@ export const appSchema = z.strictObject({
             minAvailable: z
                 .union([int(1, 1000), text("a percentage such as 50%", /^[1-9][0-9]?%$/)])
                 .optional(),
+            /** Pods that may be down at once; scales with the HPA. Exclusive with minAvailable. */
+            maxUnavailable: countOrPercent(1000).optional(),
         })
         .optional(),
     topologySpread: z
@@ -81,8 +117,11 @@ export const appSchema = z.strictObject({
             backoffLimit: int(0, 10).optional(),
             activeDeadlineSeconds: int(30, 3600).optional(),
             podLabels: labelMap.optional(),
+            resources: resourcesSchema.optional(),
         })
         .optional(),
+    /** The `helm test` pod (chart `helmTest.resources`). */
+    helmTest: z.strictObject({ resources: resourcesSchema.optional() }).optional(),
     /** The app's NetworkPolicy (chart `networkPolicy.*`): who may call the HTTP port. */
     networkPolicy: z
         .strictObject({

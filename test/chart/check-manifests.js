@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Policy checks on a rendered manifest stream that schemas and linters do not make:
 //  - every pod (Deployment, Job hook, helm test Pod) meets Pod Security Standards "restricted";
-//  - every container has CPU and memory requests and limits;
+//  - every container has CPU, memory and ephemeral-storage requests and limits (the scheduler
+//    counts emptyDirs and logs only against ephemeral-storage);
 //  - the chart renders no Secret (secret values are checked against the mocks' real tokens in
 //    the unit tests, where they are known).
 // usage: check-manifests.js <manifests.yaml>
@@ -45,7 +46,7 @@ for (const doc of docs) {
     if (!["RuntimeDefault", "Localhost"].includes(seccomp)) problems.push(`${at}: seccompProfile must be RuntimeDefault or Localhost`);
     if (sc.readOnlyRootFilesystem !== true) problems.push(`${at}: readOnlyRootFilesystem must be true`);
     for (const kind of ["requests", "limits"]) {
-      for (const r of ["cpu", "memory"]) {
+      for (const r of ["cpu", "memory", "ephemeral-storage"]) {
         if (!c.resources?.[kind]?.[r]) problems.push(`${at}: resources.${kind}.${r} is missing`);
       }
     }

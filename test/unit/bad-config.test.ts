@@ -96,6 +96,22 @@ const cases: Array<{ what: string; raw: Raw; keys: string[] }> = [
     { what: "more managed policies than a role takes by default", raw: staging({ "serviceAccount.iam.managedPolicyArns": Array.from({ length: 11 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`) }), keys: ["taskflow-api:serviceAccount.iam.managedPolicyArns"] },
     { what: "a permissions boundary that is not a policy ARN", raw: staging({ "serviceAccount.iam.permissionsBoundaryArn": "ci-boundary" }), keys: ["taskflow-api:serviceAccount.iam.permissionsBoundaryArn"] },
     { what: "an IAM path without slashes", raw: staging({ "serviceAccount.iam.path": "workloads" }), keys: ["taskflow-api:serviceAccount.iam.path"] },
+    // Issue 16: the chart's newer keys, validated like the others.
+    { what: "an image digest that is not sha256", raw: prod({ "app.image.digest": "1.0.0" }), keys: ["taskflow-api:app.image.digest"] },
+    { what: "an ephemeral-storage request above its limit", raw: staging({ "app.resources.requests.ephemeral-storage": "2Gi", "app.resources.limits.ephemeral-storage": "1Gi" }), keys: ["taskflow-api:app.resources.requests.ephemeral-storage"] },
+    { what: "an ephemeral-storage quantity that is not a quantity", raw: staging({ "app.migrations.resources": { requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "lots" }, limits: { cpu: "250m", memory: "128Mi" } } }), keys: ["taskflow-api:app.migrations.resources.requests.ephemeral-storage"] },
+    { what: "a PodDisruptionBudget with minAvailable and maxUnavailable", raw: staging({ "app.podDisruptionBudget.maxUnavailable": 1 }), keys: ["taskflow-api:app.podDisruptionBudget.maxUnavailable"] },
+    { what: "a PodDisruptionBudget over an HPA that may run one pod", raw: staging({ "app.autoscaling.minReplicas": 1, "app.podDisruptionBudget.minAvailable": undefined }), keys: ["taskflow-api:app.podDisruptionBudget.enabled"] },
+    { what: "a minAvailable percentage that rounds up to every pod", raw: staging({ "app.podDisruptionBudget.minAvailable": "60%" }), keys: ["taskflow-api:app.podDisruptionBudget.minAvailable"] },
+    { what: "a maxUnavailable of zero", raw: staging({ "app.podDisruptionBudget": { enabled: true, maxUnavailable: 0 } }), keys: ["taskflow-api:app.podDisruptionBudget.maxUnavailable"] },
+    { what: "a release timeout shorter than the migration deadline plus the rollout budget", raw: prod({ "app.rollingUpdate": undefined }), keys: ["taskflow-api:release.timeoutSeconds"] },
+    { what: "a release timeout equal to dev's old migration deadline (300 s) plus one pod's startup", raw: dev({ "taskflow-api:app": JSON.stringify({ ...JSON.parse(stackRawConfig("dev")["taskflow-api:app"]), migrations: { activeDeadlineSeconds: 300 } }) }), keys: ["taskflow-api:release.timeoutSeconds"] },
+    { what: "a surge of zero pods", raw: staging({ "app.rollingUpdate.maxSurge": 0 }), keys: ["taskflow-api:app.rollingUpdate.maxSurge"] },
+    { what: "a grace period that does not cover preStop plus drain", raw: staging({ "app.shutdown": { preStopDelaySeconds: 20, drainSeconds: 15, terminationGracePeriodSeconds: 30 } }), keys: ["taskflow-api:app.shutdown.terminationGracePeriodSeconds"] },
+    { what: "an ALB deregistration delay that outlasts the pod", raw: prod({ "app.ingress.annotations": { ...JSON.parse(stackRawConfig("prod")["taskflow-api:app"]).ingress.annotations, "alb.ingress.kubernetes.io/target-group-attributes": "deregistration_delay.timeout_seconds=300" } }), keys: ["taskflow-api:app.ingress.annotations.alb.ingress.kubernetes.io/target-group-attributes"] },
+    { what: "a root user ID", raw: staging({ "app.podSecurityContext": { runAsUser: 0 } }), keys: ["taskflow-api:app.podSecurityContext.runAsUser"] },
+    { what: "an HPA memory target over 100", raw: staging({ "app.autoscaling.targetMemoryUtilizationPercentage": 150 }), keys: ["taskflow-api:app.autoscaling.targetMemoryUtilizationPercentage"] },
+    { what: "an HPA scaling policy of an unknown type", raw: staging({ "app.autoscaling.behavior": { scaleUp: { policies: [{ type: "Replicas", value: 2, periodSeconds: 60 }] } } }), keys: ["taskflow-api:app.autoscaling.behavior.scaleUp.policies[0].type"] },
     { what: "a migration deadline below 30 seconds", raw: staging({ "app.migrations.activeDeadlineSeconds": 5 }), keys: ["taskflow-api:app.migrations.activeDeadlineSeconds"] },
 ];
 

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 
-import { buildChartValues, ChartInfra } from "../../components/chart-values";
+import { buildChartValues, ChartInfra, namespaceLabels } from "../../components/chart-values";
 import { parseConfig } from "../../config";
 import { MOCK_SECRET_MARKER } from "../support/mocks";
 import { schemaErrors, SCHEMA_PATH } from "../support/helm-values";
@@ -45,11 +45,60 @@ describe("chart values (pure function)", () => {
     it("passes migration settings through, and leaves them to the chart when unset", () => {
         const raw = { ...stackRawConfig("dev"), "taskflow-api:app": JSON.stringify({
             ...JSON.parse(stackRawConfig("dev")["taskflow-api:app"]),
-            migrations: { backoffLimit: 0, podLabels: { "example.com/team": "platform" } },
+            migrations: { backoffLimit: 0, activeDeadlineSeconds: 120, podLabels: { "example.com/team": "platform" } },
         }) };
         const v = buildChartValues(parseConfig(raw), infra);
-        assert.deepStrictEqual(v.migrations, { backoffLimit: 0, podLabels: { "example.com/team": "platform" } });
-        assert.ok(!("migrations" in buildChartValues(parseConfig(stackRawConfig("dev")), infra)));
+        assert.deepStrictEqual(v.migrations, { backoffLimit: 0, activeDeadlineSeconds: 120, podLabels: { "example.com/team": "platform" } });
+        const bare = parseConfig({ "taskflow-api:redis": JSON.stringify({ mode: "inCluster" }) });
+        assert.ok(!("migrations" in buildChartValues(bare, infra)));
+    });
+
+    it("behind an ALB with ip targets, labels the namespace for the readiness gate and sets the deregistration delay to preStop + drain", () => {
+        const cfg = parseConfig(stackRawConfig("prod"));
+        assert.strictEqual(namespaceLabels(cfg)["elbv2.k8s.aws/pod-readiness-gate-inject"], "enabled");
+        assert.strictEqual(namespaceLabels(cfg)["pod-security.kubernetes.io/enforce"], "restricted");
+        const v = buildChartValues(cfg, { ...infra, redisHost: "h" });
+        assert.strictEqual(v.ingress?.annotations?.["alb.ingress.kubernetes.io/target-group-attributes"], "deregistration_delay.timeout_seconds=25");
+    });
+
+    it("dev (no ALB) gets neither the readiness-gate label nor target group attributes", () => {
+        const cfg = parseConfig(stackRawConfig("dev"));
+        assert.ok(!("elbv2.k8s.aws/pod-readiness-gate-inject" in namespaceLabels(cfg)));
+        assert.strictEqual(buildChartValues(cfg, infra).ingress, undefined);
+    });
+
+    it("keeps target group attributes the stack sets itself", () => {
+        const app = JSON.parse(stackRawConfig("prod")["taskflow-api:app"]);
+        app.ingress.annotations["alb.ingress.kubernetes.io/target-group-attributes"] = "deregistration_delay.timeout_seconds=20,stickiness.enabled=false";
+        const v = buildChartValues(parseConfig({ ...stackRawConfig("prod"), "taskflow-api:app": JSON.stringify(app) }), { ...infra, redisHost: "h" });
+        assert.strictEqual(v.ingress?.annotations?.["alb.ingress.kubernetes.io/target-group-attributes"], "deregistration_delay.timeout_seconds=20,stickiness.enabled=false");
+    });
+
+    it("maps digest, ephemeral storage, HPA memory and behaviour, surge, shutdown, IDs and the test pod's resources", () => {
+        const app = JSON.parse(stackRawConfig("prod")["taskflow-api:app"]);
+        const digest = `sha256:${"ab".repeat(32)}`;
+        Object.assign(app, {
+            image: { ...app.image, digest },
+            resources: { requests: { cpu: "500m", memory: "512Mi", "ephemeral-storage": "256Mi" }, limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" } },
+            autoscaling: { ...app.autoscaling, targetMemoryUtilizationPercentage: 80, behavior: { scaleDown: { stabilizationWindowSeconds: 600 } } },
+            shutdown: { preStopDelaySeconds: 20, drainSeconds: 20, terminationGracePeriodSeconds: 60 },
+            podSecurityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
+            helmTest: { resources: { requests: { cpu: "10m", memory: "16Mi", "ephemeral-storage": "8Mi" }, limits: { cpu: "50m", memory: "32Mi", "ephemeral-storage": "16Mi" } } },
+            podDisruptionBudget: { enabled: true, maxUnavailable: "25%" },
+        });
+        const v = buildChartValues(parseConfig({ ...stackRawConfig("prod"), "taskflow-api:app": JSON.stringify(app) }), { ...infra, redisHost: "h" });
+        assert.strictEqual(v.image?.digest, digest);
+        assert.strictEqual(v.resources?.limits["ephemeral-storage"], "1Gi");
+        assert.strictEqual(v.autoscaling?.targetMemoryUtilizationPercentage, 80);
+        assert.deepStrictEqual(v.autoscaling?.behavior, { scaleDown: { stabilizationWindowSeconds: 600 } });
+        assert.deepStrictEqual(v.rollingUpdate, { maxSurge: "50%" });
+        assert.deepStrictEqual([v.preStopDelaySeconds, v.terminationGracePeriodSeconds], [20, 60]);
+        assert.strictEqual(v.ingress?.annotations?.["alb.ingress.kubernetes.io/target-group-attributes"], "deregistration_delay.timeout_seconds=40");
+        assert.deepStrictEqual(v.podSecurityContext, { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 });
+        assert.strictEqual(v.helmTest?.resources?.limits["ephemeral-storage"], "16Mi");
+        // The chart defaults minAvailable to 1: maxUnavailable from the stack must clear it.
+        assert.deepStrictEqual(v.podDisruptionBudget, { enabled: true, maxUnavailable: "25%", minAvailable: "" });
+        assert.deepStrictEqual(schemaErrors(v), []);
     });
 
     it("refuses to build elasticache values without a Redis host", () => {

@@ -66,10 +66,10 @@ describe("stack config", () => {
     it("accepts the string scalars Pulumi passes for dotted keys (pulumi config set without --path)", () => {
         const cfg = parseConfig({
             "taskflow-api:redis.mode": "inCluster",
-            "taskflow-api:release.timeoutSeconds": "120",
+            "taskflow-api:release.timeoutSeconds": "480",
             "taskflow-api:namespace.create": "false",
         });
-        assert.strictEqual(cfg.release.timeoutSeconds, 120);
+        assert.strictEqual(cfg.release.timeoutSeconds, 480);
         assert.strictEqual(cfg.namespace.create, false);
     });
 
