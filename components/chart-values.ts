@@ -3,6 +3,8 @@
 // calls it inside `pulumi.all(...).apply`. Keys follow chart/values.yaml (the chart's public
 // interface). Secret values never appear here: the chart only gets the Secret's *name*.
 import { albIpTargets, CHART_DEFAULTS, DEFAULT_DRAIN_SECONDS, READINESS_GATE_LABEL, TARGET_GROUP_ATTRIBUTES } from "../config";
+import { createHash } from "crypto";
+
 import type { AppConfig, Config } from "../config";
 
 /** Key of the Kubernetes Secret that holds the Redis password / ElastiCache AUTH token. The
@@ -27,8 +29,6 @@ export interface ChartInfra {
     readonly roleArn?: string;
     /** Name of the Secret holding the Redis password under REDIS_PASSWORD_KEY. */
     readonly secretName: string;
-    /** SHA-256 (hex) of the Secret's password: rolls the pods when the password changes. */
-    readonly secretChecksum?: string;
     /** Content hash of the chart directory (chart-hash.ts). */
     readonly chartHash: string;
 }
@@ -81,6 +81,20 @@ export function namespaceLabels(config: Config): Record<string, string> {
     };
 }
 
+/**
+ * The Redis Secret's revision, as a SHA-256 for the pods' `checksum/existing-secret` annotation.
+ * Pods (and dev's Valkey) read the password only when they start, so a rotation must replace
+ * them. The password changes exactly when `redis.authTokenVersion` does (the version is the
+ * generator's keeper, for the random password and the ElastiCache token alike), so the revision
+ * is derived from that, not from the password: it is known at preview, so a rotation's preview
+ * shows the roll, and the values stay readable to reviewers and to the policy pack (a checksum of
+ * the password would make every value unknown whenever the password is (re)created).
+ */
+export function secretChecksum(config: Config, secretName: string): string {
+    const revision = { secret: secretName, key: REDIS_PASSWORD_KEY, authTokenVersion: config.redis.authTokenVersion };
+    return createHash("sha256").update(JSON.stringify(revision)).digest("hex");
+}
+
 export function buildChartValues(config: Config, infra: ChartInfra): ChartValues {
     const app = config.app;
     const values: ChartValues = {
@@ -97,7 +111,7 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
         existingSecret: compact({
             name: infra.secretName,
             redisPasswordKey: REDIS_PASSWORD_KEY,
-            checksum: infra.secretChecksum,
+            checksum: secretChecksum(config, infra.secretName),
         }),
         redis: { enabled: false },
     };
@@ -106,7 +120,7 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
         values.redis = { enabled: true, auth: { enabled: true, usersExistingSecret: infra.secretName } };
         // Valkey reads the password only when its pod starts, like the app: the same checksum
         // restarts it on a rotation (the subchart cannot see the parent's annotations).
-        if (infra.secretChecksum) values.redis.podAnnotations = { [SECRET_CHECKSUM_ANNOTATION]: infra.secretChecksum };
+        values.redis.podAnnotations = { [SECRET_CHECKSUM_ANNOTATION]: secretChecksum(config, infra.secretName) };
     } else {
         if (!infra.redisHost) throw new Error('buildChartValues: redis.mode "elasticache" needs infra.redisHost');
         values.externalRedis = {

@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { createHash } from "crypto";
 
 import type { Config } from "../config";
 import { buildChartValues, ChartValues, namespaceLabels, REDIS_PASSWORD_KEY } from "./chart-values";
@@ -69,18 +68,10 @@ export class TaskflowApi extends pulumi.ComponentResource {
         }, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
         this.secretName = secret.metadata.name;
 
-        // Pods read the password only when they start. Its hash in the pod template makes a
-        // rotation replace them. A SHA-256 of 32+ random characters reveals nothing, so it is
-        // unsecreted: a secret anywhere in the values would hide the whole values diff in previews.
-        const secretChecksum = pulumi.unsecret(pulumi.output(password)
-            .apply((p) => createHash("sha256").update(p).digest("hex")));
-
         this.values = pulumi
-            .all([args.redis?.host, args.redis?.port, args.roleArn, this.secretName, secretChecksum])
-            .apply(([redisHost, redisPort, roleArn, secretName, checksum]) =>
-                buildChartValues(cfg, {
-                    redisHost, redisPort, roleArn, secretName, secretChecksum: checksum, chartHash: args.chartHash,
-                }));
+            .all([args.redis?.host, args.redis?.port, args.roleArn, this.secretName])
+            .apply(([redisHost, redisPort, roleArn, secretName]) =>
+                buildChartValues(cfg, { redisHost, redisPort, roleArn, secretName, chartHash: args.chartHash }));
 
         this.release = new k8s.helm.v3.Release(name, {
             name: cfg.release.name,

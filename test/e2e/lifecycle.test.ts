@@ -247,7 +247,7 @@ describe("the dev stack on the real engine and a local cluster with a real node"
         const template0 = JSON.stringify((await deployment()).spec.template);
         const failing = tg.configFile("failing-migration", (c) => {
             // The reference app's migrate command exits 1 when MIGRATION_FAIL is set.
-            c["taskflow-api:app"].migrations = { backoffLimit: 0 };
+            c["taskflow-api:app"].migrations = { ...c["taskflow-api:app"].migrations, backoffLimit: 0 };
             c["taskflow-api:app"].env.MIGRATION_FAIL = "e2e: a migration that fails";
         });
         const [r, load] = await underLoad("the failing-migration rollback", () => tg.pulumi(["up", "--yes"], failing));
@@ -300,7 +300,10 @@ describe("the dev stack on the real engine and a local cluster with a real node"
         const tg = target();
         const state0 = JSON.stringify((await tg.exportState()).resources);
         const history0 = JSON.stringify(await tg.releaseHistory());
-        const rv0 = (await deployment()).metadata.resourceVersion;
+        // Generation and spec, not resourceVersion: the controller still writes status while the
+        // previous scenario's old pods finish terminating.
+        const dep0 = await deployment();
+        const spec0 = JSON.stringify([dep0.metadata.generation, dep0.spec]);
         const invalid = tg.configFile("invalid", (c) => {
             c["taskflow-api:app"].replicaCount = 0;
             c["taskflow-api:app"].replicas = 3; // unknown key (typo of replicaCount)
@@ -312,7 +315,8 @@ describe("the dev stack on the real engine and a local cluster with a real node"
         assert.match(out, /app\.replicas\b/);
         assert.equal(JSON.stringify((await tg.exportState()).resources), state0, "the state changed");
         assert.equal(JSON.stringify(await tg.releaseHistory()), history0, "the release changed");
-        assert.equal((await deployment()).metadata.resourceVersion, rv0, "the Deployment changed");
+        const dep1 = await deployment();
+        assert.equal(JSON.stringify([dep1.metadata.generation, dep1.spec]), spec0, "the Deployment changed");
     });
 
     it("destroy removes the namespace and everything in it, and empties the stack", async () => {

@@ -13,9 +13,13 @@ const infra: ChartInfra = { secretName: "taskflow-api-redis-auth", chartHash: HA
 describe("chart values (pure function)", () => {
     it("dev enables the subchart with the Secret as its users' password source", () => {
         const v = buildChartValues(parseConfig(stackRawConfig("dev")), infra);
-        assert.deepStrictEqual(v.redis, { enabled: true, auth: { enabled: true, usersExistingSecret: "taskflow-api-redis-auth" } });
+        assert.ok(v.redis.enabled);
+        assert.deepStrictEqual(v.redis.auth, { enabled: true, usersExistingSecret: "taskflow-api-redis-auth" });
         assert.strictEqual(v.externalRedis, undefined);
-        assert.deepStrictEqual(v.existingSecret, { name: "taskflow-api-redis-auth", redisPasswordKey: "redis-password" });
+        assert.strictEqual(v.existingSecret.name, "taskflow-api-redis-auth");
+        assert.strictEqual(v.existingSecret.redisPasswordKey, "redis-password");
+        // The same revision checksum rolls the app's pods and Valkey's (dev-stack.test.ts: only a rotation changes it).
+        assert.strictEqual(v.redis.podAnnotations?.["checksum/existing-secret"], v.existingSecret.checksum);
     });
 
     it("elasticache stacks get externalRedis with TLS and the IRSA annotation", () => {

@@ -1,9 +1,8 @@
 import * as assert from "assert";
-import { createHash } from "crypto";
 
 import { REDIS_PASSWORD_KEY } from "../../components/chart-values";
 import { MOCK_SECRET_MARKER } from "../support/mocks";
-import { BuiltStack, buildStack, T } from "../support/stacks";
+import { BuiltStack, buildStack, stackRawConfig, T } from "../support/stacks";
 
 describe("dev stack", () => {
     let dev: BuiltStack;
@@ -37,13 +36,24 @@ describe("dev stack", () => {
         assert.ok(secret.secretPaths.some((p) => p.startsWith("stringData")), "stringData must be marked secret");
     });
 
-    it("passes the password's SHA-256 (never the password) so a rotation rolls the pods", () => {
+    it("a credential rotation (authTokenVersion bump) changes the checksum on the app's and Valkey's pods; nothing else does", async () => {
+        const checksums = (v: typeof dev.values) => {
+            assert.ok(v.redis.enabled);
+            return [v.existingSecret.checksum, v.redis.podAnnotations?.["checksum/existing-secret"]];
+        };
+        const [app1, valkey1] = checksums(dev.values);
+        assert.match(String(app1), /^[a-f0-9]{64}$/);
+        assert.strictEqual(valkey1, app1);
+        const raw = stackRawConfig("dev");
+        const redis = JSON.parse(raw["taskflow-api:redis"]) as Record<string, unknown>;
+        const rotated = await buildStack("dev", { ...raw, "taskflow-api:redis": JSON.stringify({ ...redis, authTokenVersion: 2 }) });
+        const [app2, valkey2] = checksums(rotated.values);
+        assert.notStrictEqual(app2, app1, "a rotation must roll the pods");
+        assert.strictEqual(valkey2, app2);
+        const app = JSON.parse(raw["taskflow-api:app"]) as { env: Record<string, string> };
+        const other = await buildStack("dev", { ...raw, "taskflow-api:app": JSON.stringify({ ...app, env: { ...app.env, LOG_LEVEL: "info" } }) });
+        assert.deepStrictEqual(checksums(other.values), [app1, valkey1], "only a rotation may change the checksum");
         const password = String(dev.one(T.secret).inputs.stringData[REDIS_PASSWORD_KEY]);
-        const expected = createHash("sha256").update(password).digest("hex");
-        assert.strictEqual(dev.values.existingSecret.checksum, expected);
-        // Valkey reads the same Secret at start, so it must restart with the app on a rotation.
-        assert.ok(dev.values.redis.enabled);
-        assert.deepStrictEqual(dev.values.redis.podAnnotations, { "checksum/existing-secret": expected });
         assert.ok(!JSON.stringify(dev.values).includes(password), "the password itself must not reach the values");
     });
 
