@@ -150,7 +150,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
-        BinaryName = "$(command -v runc)"
+        BinaryName = "$(readlink -f "$TOOLS_BIN/runc")"
         # cgroup v1 and no systemd here: cgroupfs, like the kubelet's cgroupDriver.
         SystemdCgroup = false
   [plugins."io.containerd.cri.v1.runtime".cni]

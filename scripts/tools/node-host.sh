@@ -27,9 +27,18 @@ ensure_node_host() {
     _apt_install "${want[@]}" || _die "the real node needs these packages: ${want[*]} (commands: runc iptables ipset ip nsenter).
         Install them with your package manager (as root), then run this again."
   fi
-  local rv; rv=$(runc --version 2>/dev/null | sed -n 's/^runc version \([0-9]*\.[0-9]*\).*/\1/p')
+  # The host's runc, never our own link: once $TOOLS_BIN is first on PATH (a script that sourced
+  # tools.sh runs another), `command -v runc` is the link itself, and relinking it to itself made a
+  # symlink loop that failed every pod sandbox.
+  local runc_bin="" c rv
+  for c in $(type -ap runc); do
+    [[ $(readlink -f "$c") == "$(readlink -f "$TOOLS_BIN")"/* ]] && continue
+    [[ -x $(readlink -f "$c") ]] && { runc_bin=$(readlink -f "$c"); break; }
+  done
+  [[ -n $runc_bin ]] || _die "runc is not on PATH (outside $TOOLS_BIN)"
+  rv=$("$runc_bin" --version 2>/dev/null | sed -n 's/^runc version \([0-9]*\.[0-9]*\).*/\1/p')
   [[ -n $rv ]] && printf '%s\n%s\n' "$RUNC_MIN_VERSION" "$rv" | sort -VC ||
     _die "runc $rv is older than $RUNC_MIN_VERSION (or unreadable); install a newer runc"
-  ln -sf "$(command -v runc)" "$TOOLS_BIN/runc"
+  ln -sfn "$runc_bin" "$TOOLS_BIN/runc"
   if ((${#want[@]})); then tool_done "Debian packages (${want[*]})"; else tool_done cached; fi
 }
