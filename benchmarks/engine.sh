@@ -92,11 +92,15 @@ printf '  up dev from empty (--skip-preview):          %6d ms   ratio to empty p
 # Rollout: 4 replicas, then a rolling restart timed from the restart to the rollout's end.
 ns=$(pulumi stack output namespace --stack dev)
 four=$TASKFLOW_STATE_DIR/stacks/Pulumi.dev-4.yaml
-sed 's/^\(    replicaCount:\) 1$/\1 4/' "$config" > "$four"
+# 4 replicas; the release timeout grows with them (config validation: it must exceed the
+# migration deadline plus ceil(4 / maxSurge) startup-probe budgets).
+sed -e 's/^\(    replicaCount:\) 1$/\1 4/' -e 's/^\(    timeoutSeconds:\) [0-9]*$/\1 900/' "$config" > "$four"
 grep -q 'replicaCount: 4' "$four" || { echo "engine.sh: could not set replicaCount 4 in $config" >&2; exit 1; }
 time_ms pulumi up --stack dev --config-file "$four" --non-interactive --yes --skip-preview >/dev/null
 surge=$(kubectl -n "$ns" get deployment taskflow-api -o jsonpath='{.spec.strategy.rollingUpdate.maxSurge}')
-[[ $surge =~ ^[0-9]+$ ]] || { echo "engine.sh: maxSurge '$surge' is not an integer" >&2; exit 1; }
+# maxSurge may be a percentage; Kubernetes rounds a surge percentage up.
+if [[ $surge =~ ^([0-9]+)%$ ]]; then surge=$(( (4 * BASH_REMATCH[1] + 99) / 100 )); fi
+[[ $surge =~ ^[0-9]+$ && $surge -gt 0 ]] || { echo "engine.sh: maxSurge '$surge' is not a count or percentage" >&2; exit 1; }
 svc=$(kubectl -n "$ns" get service taskflow-api -o jsonpath='{.spec.clusterIP}:{.spec.ports[0].port}')
 # node itself (not npx), so the SIGINT below reaches the generator.
 node -r ts-node/register/transpile-only benchmarks/load.ts "http://$svc/v1/roundtrip" > "$TASKFLOW_STATE_DIR/load.json" &
