@@ -7,6 +7,8 @@
 # Sources, first that works: already in chart/charts/ at the pinned version; `helm dependency
 # build chart` (a machine that reaches https://valkey.io/valkey-helm/); the offline mirror's
 # copy (${TASKFLOW_OFFLINE_MIRROR:-../shared/offline-mirror}/charts/, checksum-verified).
+# chart/Chart.lock is committed: `helm dependency build` refuses it when it no longer matches
+# Chart.yaml (scripts/chart-lock.ts --write regenerates it offline after a dependency change).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/tools-common.sh
