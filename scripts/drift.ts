@@ -68,18 +68,21 @@ export interface Cluster {
 
 /** Compares every manifest object with its live counterpart (see the header). */
 export function detectDrift(manifest: string, namespace: string, cluster: Cluster): DriftReport {
-    const objects = parseManifests(manifest);
+    // Each document goes to kubectl as Helm rendered it: re-serialising a parsed copy would turn
+    // YAML 1.1 octals such as `defaultMode: 0555` (what Kubernetes reads) into decimal 555.
+    const docs = manifest.split(/^---[ \t]*$/m).filter((d) => parseManifests(d).length === 1);
     const drifted: DriftedObject[] = [];
-    for (const o of objects) {
-        const key = objectKey(o, namespace);
-        const doc = JSON.stringify(o);
+    for (const doc of docs) {
+        const key = objectKey(parseManifests(doc)[0], namespace);
         const got = cluster.kubectl(["get", "-f", "-", "-n", namespace, "-o", "json", "--ignore-not-found"], doc);
         if (got.code !== 0) throw new DriftError(`kubectl get ${key}: ${got.stderr.trim()}`);
-        if (got.stdout.trim() === "") {
+        // `get -f` answers with a List (empty, or nothing at all, when the object is gone).
+        const answer = got.stdout.trim() === "" ? undefined : (JSON.parse(got.stdout) as K8sObject);
+        const live = answer?.kind === "List" ? (answer.items as K8sObject[])[0] : answer;
+        if (!live) {
             drifted.push({ key, deleted: true, fields: [] });
             continue;
         }
-        const live = JSON.parse(got.stdout) as K8sObject;
         const applied = cluster.kubectl([
             "apply", "--server-side", "--dry-run=server", "--force-conflicts", `--field-manager=${creatorManager(live)}`,
             "-f", "-", "-n", namespace, "-o", "json",
@@ -88,7 +91,7 @@ export function detectDrift(manifest: string, namespace: string, cluster: Cluste
         const { fields } = diffObject(comparable(live), comparable(JSON.parse(applied.stdout) as K8sObject));
         if (fields.length > 0) drifted.push({ key, deleted: false, fields: fields.map((f) => ({ path: f.path, live: f.before, release: f.after })) });
     }
-    return { objects: objects.length, drifted };
+    return { objects: docs.length, drifted };
 }
 
 export function formatDrift(r: DriftReport): string[] {
