@@ -86,6 +86,11 @@ export class TaskflowApi extends pulumi.ComponentResource {
             timeout: cfg.release.timeoutSeconds,
             maxHistory: cfg.release.maxHistory,
             createNamespace: false,
+            // The heal path (README, Operations): a new token changes only this input, so `up`
+            // runs a Helm upgrade of the same chart and values. Helm's three-way merge patches
+            // every object back to the release's manifest and re-creates deleted ones, with the
+            // deploy's atomic rollback, hooks and a history entry that says "heal <token>".
+            description: cfg.release.healToken ? `heal ${cfg.release.healToken}` : undefined,
         }, { parent: this, dependsOn: [secret] });
 
         this.releaseName = this.release.status.name;

@@ -57,7 +57,7 @@ export interface ElastiCacheRedis {
 
 export interface Config {
     readonly namespace: { readonly name: string; readonly create: boolean };
-    readonly release: { readonly name: string; readonly timeoutSeconds: number; readonly maxHistory: number };
+    readonly release: { readonly name: string; readonly timeoutSeconds: number; readonly maxHistory: number; readonly healToken?: string };
     readonly app: AppConfig;
     readonly serviceAccount: {
         readonly name: string;

@@ -7,7 +7,10 @@
 #   2. helm-unittest suites in chart/tests/ (one per template), under Helm 4 and Helm 3;
 #   3. test/chart/bad-values/*.yaml: each must be rejected with an error naming its key;
 #   4. Chart.yaml and values.yaml against chart-testing's default yamllint rules
-#      (test/chart/ct-lintconf.yaml), when yamllint is installed (reported as SKIP otherwise).
+#      (test/chart/ct-lintconf.yaml), when yamllint is installed (reported as SKIP otherwise);
+#   5. version discipline: a change to what the chart deploys needs a Chart.yaml version bump
+#      against $TASKFLOW_CHART_BASE (default origin/main, else main; SKIP without one), and
+#      chart/Chart.lock is in sync with Chart.yaml (Helm's digest, checked by Helm itself).
 #
 #   bash scripts/test-chart.sh
 #   CHART_TEST_VALUES_DIR=dir bash scripts/test-chart.sh   # use dir/<stack>.yaml instead of plan
@@ -130,6 +133,26 @@ if command -v yamllint >/dev/null 2>&1; then
 else
   printf '  SKIP  ct yamllint rules: yamllint is not installed (apt-get install yamllint)\n'
 fi
+
+echo "== chart version discipline and Chart.lock"
+version_out=$(npx --no-install ts-node --transpile-only scripts/chart-version.ts 2>&1); version_rc=$?
+if [[ $version_rc -eq 0 && $version_out == *"SKIP "* ]]; then
+  printf '  SKIP  %s\n' "${version_out#chart-version: SKIP }"
+else
+  check "a deployed chart change bumps Chart.yaml's version ($(sed -n 's/^chart-version: against \([^:]*\):.*/\1/p' <<<"$version_out" | head -1))" \
+    bash -c 'printf "%s\n" "$1"; exit "$2"' _ "$version_out" "$version_rc"
+fi
+check "chart/Chart.lock is Helm's lock of Chart.yaml's dependencies" npx --no-install ts-node --transpile-only scripts/chart-lock.ts --check
+# Helm itself recomputes the lock digest before it fetches anything; with no repositories
+# configured it then stops at "no repository definition", offline and fast. Any other outcome
+# than "out of sync" means Helm accepted the lock.
+helm_accepts_lock() {
+  local copy=$work/lockcheck out
+  rm -rf "$copy"; cp -R chart "$copy"; rm -rf "$copy/charts"
+  out=$(HELM_REPOSITORY_CONFIG=$work/no-repos.yaml HELM_REPOSITORY_CACHE=$work/no-cache timeout 60 "$HELM4" dependency build "$copy" 2>&1)
+  if grep -q 'out of sync' <<<"$out"; then echo "$out"; return 1; fi
+}
+check "helm dependency build accepts chart/Chart.lock's digest (Helm 4)" helm_accepts_lock
 
 echo "== bad values are rejected, naming the key"
 baseline=test/chart/bad-values/baseline.yaml

@@ -18,4 +18,10 @@ export const releaseSchema = z.strictObject({
     timeoutSeconds: int(60, 3600).default(600),
     /** Release revisions Helm keeps (rollback targets). */
     maxHistory: int(1, 100).default(10),
+    /**
+     * Heal token (`npm run heal` sets it to a timestamp): a new value becomes the release's
+     * description, which makes `up` run a Helm upgrade of the same chart and values, whose
+     * three-way merge puts drifted live objects back. Unset: Helm's default description.
+     */
+    healToken: text("a heal token: 1-63 letters, digits, '.', '_', ':' or '-'", /^[A-Za-z0-9._:-]{1,63}$/).optional(),
 });

@@ -46,7 +46,7 @@ const executorSchema = z.strictObject({
     /** Shell commands run before the Pulumi operation, in the project directory. */
     preRunCommands: z
         .array(z.string().min(1, "expected a non-empty command"))
-        .default(["npm ci --no-audit --no-fund", "helm dependency build chart"]),
+        .default(["npm ci --no-audit --no-fund", "bash scripts/chart-deps.sh"]),
     /** Non-secret environment variables of every stack's deployments. */
     environmentVariables: environmentVariablesSchema.default({}),
     /** Cache npm dependencies between deployments. */

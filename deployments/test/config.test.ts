@@ -74,7 +74,7 @@ describe("deployments config", () => {
 
     it("pre-run commands must install dependencies with npm ci", () => {
         const executor = section("executor");
-        const found = problems(rawWith("executor", { ...executor, preRunCommands: ["helm dependency build chart"] }));
+        const found = problems(rawWith("executor", { ...executor, preRunCommands: ["bash scripts/chart-deps.sh"] }));
         assert.deepStrictEqual(found, [`${NS}:executor.preRunCommands: must include \`npm ci\` (the deployment's own dependency install is skipped)`]);
     });
 

@@ -23,7 +23,7 @@ describe("deployment settings", () => {
 
         it(`${stack} installs from the lock file and fetches the chart dependency before the operation`, () => {
             const s = buildSettings(config, stack);
-            assert.deepStrictEqual(s.operationContext.preRunCommands, ["npm ci --no-audit --no-fund", "helm dependency build chart"]);
+            assert.deepStrictEqual(s.operationContext.preRunCommands, ["npm ci --no-audit --no-fund", "bash scripts/chart-deps.sh"]);
             assert.strictEqual(s.operationContext.options.skipInstallDependencies, true);
             assert.strictEqual(s.executorContext.executorImage, "pulumi/pulumi:3.255.0");
             assert.strictEqual(s.cacheOptions.enable, true);

@@ -263,3 +263,11 @@ export class LoadGenerator {
 export function describeLoad(r: LoadReport): string {
     return `${r.requests} requests, ${r.failed} failed, latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms`;
 }
+
+/**
+ * One of the project's TypeScript commands (`npm run diff`, `npm run drift`: scripts/<name>.ts)
+ * in `cwd` with `env`, the way npm runs it, without npm's own output around it.
+ */
+export function tsScript(name: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = PROJECT_ROOT): Promise<RunResult> {
+    return run(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(cwd, "scripts", `${name}.ts`), ...args], { cwd, env });
+}

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { hashChartDir } from "../../components/chart-hash";
+import { hashChartDir, isIgnored, packagedFiles, parseHelmignore } from "../../components/chart-hash";
 import { PROJECT_ROOT } from "../support/stacks";
 
 describe("chart hash", () => {
@@ -41,5 +41,55 @@ describe("chart hash", () => {
             fs.writeFileSync(path.join(dir, sub, "extra.yaml"), "x: 1\n");
         }
         assert.strictEqual(hashChartDir(dir), before);
+    });
+
+    it("ignores what .helmignore excludes: README, docs and unittest suites do not deploy", () => {
+        const before = hashChartDir(dir);
+        fs.appendFileSync(path.join(dir, "README.md"), "\nA docs-only edit.\n");
+        fs.mkdirSync(path.join(dir, "docs"));
+        fs.writeFileSync(path.join(dir, "docs", "runbook.md"), "# runbook\n");
+        fs.writeFileSync(path.join(dir, "docs", "diagram.svg"), "<svg/>\n");
+        fs.writeFileSync(path.join(dir, "tests", "new_test.yaml"), "suite: x\n");
+        fs.writeFileSync(path.join(dir, "templates", ".scratch.yaml"), "x: 1\n");
+        assert.strictEqual(hashChartDir(dir), before);
+    });
+
+    it("still hashes the helm test hook under templates/tests (it is deployed)", () => {
+        const before = hashChartDir(dir);
+        fs.appendFileSync(path.join(dir, "templates", "tests", "test-connection.yaml"), "\n# edited\n");
+        assert.notStrictEqual(hashChartDir(dir), before);
+    });
+
+    it("changes when Chart.lock changes (the pinned subchart)", () => {
+        const before = hashChartDir(dir);
+        fs.appendFileSync(path.join(dir, "Chart.lock"), "# edited\n");
+        assert.notStrictEqual(hashChartDir(dir), before);
+    });
+
+    it("hashes exactly the files Helm packages from the committed chart", () => {
+        const files = packagedFiles(path.join(PROJECT_ROOT, "chart")).sort();
+        assert.ok(files.includes("Chart.yaml") && files.includes("Chart.lock") && files.includes("values.schema.json"));
+        assert.ok(files.includes("templates/deployment.yaml") && files.includes("templates/tests/test-connection.yaml"));
+        for (const f of files) {
+            assert.ok(!/(^|\/)README\.md$|^tests\/|^docs\/|^charts\//.test(f), `${f} should not be hashed`);
+        }
+    });
+
+    it("reads .helmignore with Helm's rules: base-name globs, anchored paths, directory-only entries", () => {
+        const rules = parseHelmignore("# comment\n\n*.md\n/tests/\nsecret?.yaml\ntemplates/[ab].yaml\n");
+        assert.ok(isIgnored(rules, "README.md", false));
+        assert.ok(isIgnored(rules, "templates/NOTES.md", false), "a pattern without / matches the base name anywhere");
+        assert.ok(isIgnored(rules, "tests", true));
+        assert.ok(!isIgnored(rules, "tests", false), "a trailing / matches directories only");
+        assert.ok(!isIgnored(rules, "templates/tests", true), "a leading / anchors at the chart root");
+        assert.ok(isIgnored(rules, "secret1.yaml", false) && !isIgnored(rules, "secret12.yaml", false));
+        assert.ok(isIgnored(rules, "templates/a.yaml", false) && !isIgnored(rules, "templates/c.yaml", false));
+        assert.ok(!isIgnored(rules, "templates/sub/a.yaml", false), "* and [] never cross a /");
+        assert.ok(isIgnored(rules, "templates/.hidden", false), "Helm's default rule: hidden files under templates/");
+    });
+
+    it("refuses .helmignore syntax whose meaning would differ from Helm's", () => {
+        assert.throws(() => parseHelmignore("docs/**\n"), /double-star/);
+        assert.throws(() => parseHelmignore("!keep.md\n"), /negated/);
     });
 });

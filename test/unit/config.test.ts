@@ -103,7 +103,7 @@ describe("stack config", () => {
         assert.throws(() => parseConfig(redis({ mode: "inCluster", authTokenVersoin: 2 })), /taskflow-api:redis\.authTokenVersoin: unknown key \(valid keys here: mode, authTokenVersion/);
         assert.throws(
             () => parseConfig({ ...redis({ mode: "inCluster" }), "taskflow-api:release": JSON.stringify({ nam: "x" }) }),
-            /taskflow-api:release\.nam: unknown key \(valid keys here: name, timeoutSeconds, maxHistory\)/,
+            /taskflow-api:release\.nam: unknown key \(valid keys here: name, timeoutSeconds, maxHistory, healToken\)/,
         );
     });
 

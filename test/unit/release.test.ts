@@ -3,7 +3,7 @@ import * as assert from "assert";
 import { CHART_PATH } from "../../components/taskflow-api";
 import { hashChartDir } from "../../components/chart-hash";
 import { MOCK_SECRET_MARKER, placeholderRedisHost, promiseOf } from "../support/mocks";
-import { BuiltStack, buildStack, PROJECT_ROOT, STACKS, T } from "../support/stacks";
+import { BuiltStack, buildStack, PROJECT_ROOT, stackRawConfig, STACKS, T } from "../support/stacks";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -68,4 +68,14 @@ describe("Helm release of ./chart", () => {
             assert.strictEqual(stacks[stack].ofType(T.password).length, 1);
         });
     }
+
+    it("a heal token changes only the release's description (same chart, same values: a Helm upgrade that heals drift)", async () => {
+        const raw = stackRawConfig("dev");
+        const release = JSON.parse(raw["taskflow-api:release"]);
+        const healed = await buildStack("dev", { ...raw, "taskflow-api:release": JSON.stringify({ ...release, healToken: "20261130T101500Z" }) });
+        const before = stacks.dev.one(T.release).inputs, after = healed.one(T.release).inputs;
+        assert.strictEqual(before.description, undefined);
+        assert.strictEqual(after.description, "heal 20261130T101500Z");
+        assert.deepStrictEqual({ ...after, description: undefined }, { ...before, description: undefined });
+    });
 });
