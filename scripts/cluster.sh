@@ -38,6 +38,7 @@ source "$root/scripts/tools.sh" cluster node >/dev/null || exit 1
 source "$root/scripts/cluster/node.sh"
 # (the whole list first: grep -m1 closing the pipe early would fail the pipeline)
 _images=$(bash "$root/scripts/images.sh" list)
+# shellcheck disable=SC2034 # used by cluster/node.sh (containerd's sandbox image)
 PAUSE_IMAGE=$(grep -m1 /pause: <<<"$_images")
 kubectl() { "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
 

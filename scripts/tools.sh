@@ -26,7 +26,7 @@ done
 # compete for the same cores and share one Go build cache, so later builds reuse earlier ones').
 tools_group() {
   case $1 in
-    chart) ensure_helm 4; ensure_helm 3; ensure_helm_unittest; ensure_kubeconform; ensure_schemas ;;
+    chart) ensure_helm 4; ensure_helm 3; ensure_helm_unittest; ensure_kubeconform; ensure_schemas; ensure_yamllint ;;
     ci) ! declare -F ensure_actionlint >/dev/null || ensure_actionlint ;;
     engine) ensure_pulumi; ensure_pulumi_language_nodejs; ensure_policy_analyzer ;;
     cluster) ensure_kubernetes; ensure_etcd; ensure_kwok ;;

@@ -145,3 +145,12 @@ go_wrapper_build() {
   rm -rf "$work"
   return $rc
 }
+
+# _apt_install PKG... : Debian packages, when this is a Debian-like machine and we are root (the
+# recipes for host packages: runc, iptables, ipset, yamllint). Fails quietly otherwise.
+_apt_install() {
+  command -v apt-get >/dev/null 2>&1 && [[ $(id -u) == 0 ]] || return 1
+  tool_progress "apt-get install $* ..."
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } \
+    >"$TASKFLOW_TOOLS_DIR/apt.log" 2>&1 || { tail -5 "$TASKFLOW_TOOLS_DIR/apt.log" >&2; return 1; }
+}

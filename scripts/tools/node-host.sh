@@ -12,12 +12,6 @@ RUNC_MIN_VERSION=1.1
 
 _node_host_cmds=(runc:runc iptables:iptables ipset:ipset ip:iproute2 nsenter:util-linux curl:curl)
 
-_apt_install() {
-  command -v apt-get >/dev/null 2>&1 && [[ $(id -u) == 0 ]] || return 1
-  tool_progress "apt-get install $* ..."
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } \
-    >"$TASKFLOW_TOOLS_DIR/apt.log" 2>&1 || { tail -5 "$TASKFLOW_TOOLS_DIR/apt.log" >&2; return 1; }
-}
 
 ensure_node_host() {
   tool_begin "node host commands (runc iptables ipset ip nsenter)" "runc>=$RUNC_MIN_VERSION"
