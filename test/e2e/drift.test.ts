@@ -10,7 +10,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 
-import { LocalTarget, ok, PROJECT_ROOT, realNodeUnavailable, run, tsScript, waitFor } from "./harness";
+import { LocalTarget, ok, PROJECT_ROOT, skipUnlessRealNode, run, tsScript, waitFor } from "./harness";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes JSON is read loosely here. */
 
@@ -37,12 +37,7 @@ describe("drift of the dev stack on a local cluster with a real node: detect, he
     let base: string;
 
     before(async function () {
-        const why = await realNodeUnavailable();
-        if (why) {
-            if (process.env.CI === "true") throw new Error(`CI=true and this host cannot run the real node: ${why}`);
-            console.log(`    skipped: this host cannot run the real node: ${why}`);
-            this.skip();
-        }
+        await skipUnlessRealNode(this);
         t = await LocalTarget.start();
         base = t.configFile("base");
         ok(await t.pulumi(["up", "--yes"], base), "pulumi up (install)");

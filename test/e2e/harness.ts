@@ -194,6 +194,18 @@ export async function realNodeUnavailable(): Promise<string | undefined> {
     return r.code === 0 ? undefined : (r.stdout.trim() || r.stderr.trim() || `cluster.sh check exited ${r.code}`);
 }
 
+/**
+ * For a suite's `before` hook: skips the suite, printing why, when this host cannot run the real
+ * node; under CI=true that is an error instead (CI must run the real-node scenarios).
+ */
+export async function skipUnlessRealNode(ctx: Mocha.Context): Promise<void> {
+    const why = await realNodeUnavailable();
+    if (!why) return;
+    if (process.env.CI === "true") throw new Error(`CI=true and this host cannot run the real node: ${why}`);
+    console.log(`    skipped: this host cannot run the real node: ${why}`);
+    ctx.skip();
+}
+
 /** Result of a load run: request count, failures (with a sample of reasons) and latencies. */
 export interface LoadReport {
     readonly requests: number;

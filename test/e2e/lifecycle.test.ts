@@ -11,7 +11,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
-import { describeLoad, LoadGenerator, LoadReport, LocalTarget, ok, PROJECT_ROOT, readKernelSettings, realNodeUnavailable, waitFor } from "./harness";
+import { describeLoad, LoadGenerator, LoadReport, LocalTarget, ok, PROJECT_ROOT, readKernelSettings, skipUnlessRealNode, waitFor } from "./harness";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes JSON is read loosely here. */
 
@@ -29,12 +29,7 @@ describe("the dev stack on the real engine and a local cluster with a real node"
     const loads: Record<string, LoadReport> = {};
 
     before(async function () {
-        const why = await realNodeUnavailable();
-        if (why) {
-            if (process.env.CI === "true") throw new Error(`CI=true and this host cannot run the real node: ${why}`);
-            console.log(`    skipped: this host cannot run the real node: ${why}`);
-            this.skip();
-        }
+        await skipUnlessRealNode(this);
         t = await LocalTarget.start();
         base = t.configFile("base");
     });
