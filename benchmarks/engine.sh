@@ -20,21 +20,21 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 runs=${RUNS:-3}
-# shellcheck source=../scripts/tools.sh
-source scripts/tools.sh engine cluster node plugins >/dev/null 2>&1 || { echo "engine.sh: toolchain bootstrap failed (run bash scripts/tools.sh)" >&2; exit 1; }
+# shellcheck source=../local/toolchain/tools.sh
+source local/toolchain/tools.sh engine cluster node plugins >/dev/null 2>&1 || { echo "engine.sh: toolchain bootstrap failed (run bash local/toolchain/tools.sh)" >&2; exit 1; }
 bash scripts/ensure-npm.sh >/dev/null
 bash scripts/chart-deps.sh
 
 export TASKFLOW_STATE_DIR; TASKFLOW_STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/taskflow-bench.XXXXXX")
 export TASKFLOW_CLUSTER=taskflow-bench
 cleanup() {
-  bash scripts/cluster.sh down >/dev/null 2>&1 || true
+  bash local/cluster/cluster.sh down >/dev/null 2>&1 || true
   rm -rf "$TASKFLOW_STATE_DIR" "${empty:-}"
 }
 trap cleanup EXIT
-bash scripts/cluster.sh up 2>/dev/null
-# shellcheck source=../scripts/local-stack.sh
-source scripts/local-stack.sh
+bash local/cluster/cluster.sh up 2>/dev/null
+# shellcheck source=../local/stack.sh
+source local/stack.sh
 config=$(local_stack_init dev)
 
 now_ms() { date +%s%3N; }

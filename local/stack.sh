@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # A Pulumi stack on this machine only: a file backend, a generated passphrase and a private copy
-# of the stack's config file, all in the state dir. Used by `npm start` (scripts/main.sh), the
+# of the stack's config file, all in the state dir. Used by `npm start` (ops/start.sh), the
 # end-to-end suite (test/e2e) and the engine benchmark.
 #
-#   bash scripts/local-stack.sh init STACK   # create the stack if missing; print its config file
-#   source scripts/local-stack.sh            # export the engine's environment only
+#   bash local/stack.sh init STACK   # create the stack if missing; print its config file
+#   source local/stack.sh            # export the engine's environment only
 #
 # State dir: ${TASKFLOW_STATE_DIR:-.state}/
 #   backend/        the file backend (PULUMI_BACKEND_URL=file://...): checkpoints and history
@@ -13,7 +13,7 @@
 #                   the committed Pulumi.<stack>.yaml plus this backend's encryption salt. The
 #                   salt belongs to this passphrase, so it never goes into the committed file;
 #                   commands take this copy with --config-file.
-#   kubeconfig      written by scripts/cluster.sh
+#   kubeconfig      written by local/cluster/cluster.sh
 _ls_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${TASKFLOW_STATE_DIR:-$_ls_root/.state}
 mkdir -p "$STATE"; STATE=$(cd "$STATE" && pwd)

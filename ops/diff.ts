@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { diffObjectSets, formatObjectDiffs, indexObjects, isSignificant, K8sObject, ObjectDiff, parseManifests } from "./lib/manifests";
+import { diffObjectSets, formatObjectDiffs, indexObjects, isSignificant, K8sObject, ObjectDiff, parseManifests } from "./manifests";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -39,11 +39,17 @@ function defaultBase(): string {
     fail("no --base given and neither origin/main nor main exists in this clone");
 }
 
+/** The plan command of `tree`: ops/plan.ts, or scripts/plan.ts in a tree from before the ops/ folder. */
+function planScript(tree: string): string {
+    const current = path.join(tree, "ops", "plan.ts");
+    return fs.existsSync(current) ? current : path.join(tree, "scripts", "plan.ts");
+}
+
 /** `npm run plan` of one stack in `tree`; its rendered manifests, or undefined without a stack file. */
 function render(tree: string, stack: string, out: string): string | undefined {
     if (!fs.existsSync(path.join(tree, `Pulumi.${stack}.yaml`))) return undefined;
     try {
-        execFileSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(tree, "scripts", "plan.ts"), "--stack", stack, "--out", out], {
+        execFileSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", planScript(tree), "--stack", stack, "--out", out], {
             cwd: tree, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024,
         });
     } catch (e) {

@@ -23,7 +23,7 @@ import * as os from "os";
 import * as path from "path";
 
 import { ConfigError, parseConfig, rawConfigFromStackFile } from "../config";
-import { diffObject, K8sObject, objectKey, parseManifests, show } from "./lib/manifests";
+import { diffObject, K8sObject, objectKey, parseManifests, show } from "./manifests";
 
 const ROOT = path.resolve(__dirname, "..");
 const TOOLS_BIN = path.join(process.env.TASKFLOW_TOOLS_DIR ?? path.join(os.homedir(), ".cache", "taskflow-api", "tools"), "bin");

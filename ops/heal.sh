@@ -12,7 +12,7 @@
 # `up` says so. `helm upgrade --reuse-values` by hand would bypass all that and the state.
 #
 #   --local        the local cluster's stack (npm start): file backend, passphrase and private
-#                  config copy in ${TASKFLOW_STATE_DIR:-.state}/ (scripts/local-stack.sh)
+#                  config copy in ${TASKFLOW_STATE_DIR:-.state}/ (local/stack.sh)
 #   --config-file  the stack config file to write the token into (default Pulumi.S.yaml)
 #
 # For a shared stack, commit the changed Pulumi.S.yaml: the next deploy then keeps the token
@@ -35,10 +35,10 @@ done
 [[ -n $stack ]] || { echo "heal: --stack <name> is required" >&2; exit 2; }
 [[ -f Pulumi.$stack.yaml ]] || { echo "heal: no stack file Pulumi.$stack.yaml" >&2; exit 2; }
 if [[ $local == 1 ]]; then
-  # shellcheck source=tools.sh
-  source scripts/tools.sh engine plugins || exit 1
-  # shellcheck source=local-stack.sh
-  source scripts/local-stack.sh
+  # shellcheck source=../local/toolchain/tools.sh
+  source local/toolchain/tools.sh engine plugins || exit 1
+  # shellcheck source=../local/stack.sh
+  source local/stack.sh
   [[ -n $config ]] || config=$(local_stack_init "$stack")
 fi
 config=${config:-Pulumi.$stack.yaml}

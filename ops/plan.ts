@@ -68,7 +68,7 @@ function findHelm(): string {
     if (fs.existsSync(cached)) return cached;
     const onPath = (process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, "helm")).find((p) => fs.existsSync(p));
     if (onPath) return onPath;
-    fail("helm not found ($HELM4, the tools cache or PATH). Run `bash scripts/tools.sh` to install it, or pass --values-only.");
+    fail("helm not found ($HELM4, the tools cache or PATH). Run `bash local/toolchain/tools.sh` to install it, or pass --values-only.");
 }
 
 /** Replaces any generated secret (all carry the mocks' marker) by "<redacted>"; counts them. */

@@ -7,9 +7,9 @@
 # 1. Your own setup: with the Pulumi CLI on PATH and a reachable Kubernetes context, this is
 #    `pulumi up --stack S` against them, with your backend and plugins.
 # 2. Otherwise, the embedded default (no cloud account, no cluster, no internet needed):
-#    bootstrap the pinned toolchain (scripts/tools.sh), start the local cluster with its real
-#    node (scripts/cluster.sh), use a file backend and a generated passphrase in the state dir
-#    (scripts/local-stack.sh), and run the real `pulumi up --stack dev --yes` on it.
+#    bootstrap the pinned toolchain (local/toolchain/tools.sh), start the local cluster with its real
+#    node (local/cluster/cluster.sh), use a file backend and a generated passphrase in the state dir
+#    (local/stack.sh), and run the real `pulumi up --stack dev --yes` on it.
 # The offline plan (config validated, stack built under mocks, manifests rendered) is
 # `npm run plan`; it is never run in place of a deploy.
 set -euo pipefail
@@ -39,13 +39,13 @@ if [[ $stack != dev ]]; then
 fi
 
 echo "== no Pulumi CLI with a reachable cluster on PATH: deploying dev to the local cluster (real node, real containers)"
-# shellcheck source=tools.sh
-source scripts/tools.sh engine cluster node plugins || exit 1
+# shellcheck source=../local/toolchain/tools.sh
+source local/toolchain/tools.sh engine cluster node plugins || exit 1
 bash scripts/ensure-npm.sh
 bash scripts/chart-deps.sh
-bash scripts/cluster.sh up
-# shellcheck source=local-stack.sh
-source scripts/local-stack.sh
+bash local/cluster/cluster.sh up
+# shellcheck source=../local/stack.sh
+source local/stack.sh
 config=$(local_stack_init dev)
 
 echo "== pulumi up --stack dev --yes (Pulumi $(pulumi version), backend $PULUMI_BACKEND_URL)"
@@ -78,5 +78,5 @@ Deployed for real: stack dev on the local cluster (state and passphrase in $STAT
   kubectl -n $ns get all
   curl http://$svc/v1/roundtrip                              # from this host, via kube-proxy
   kubectl -n $ns port-forward svc/taskflow-api 8080:80       # or through the API server
-Stop the cluster: bash scripts/cluster.sh down   (the stack state stays in $STATE/backend)
+Stop the cluster: bash local/cluster/cluster.sh down   (the stack state stays in $STATE/backend)
 EOF

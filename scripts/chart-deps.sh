@@ -11,8 +11,8 @@
 # Chart.yaml (scripts/chart-lock.ts --write regenerates it offline after a dependency change).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=lib/tools-common.sh
-source "$root/scripts/lib/tools-common.sh"
+# shellcheck source=../local/toolchain/common.sh
+source "$root/local/toolchain/common.sh"
 
 # The dependency's name and version, read from Chart.yaml (the pin lives only there).
 read -r name version repo < <(awk '

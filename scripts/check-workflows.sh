@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lints every GitHub Actions workflow in .github/workflows with actionlint (the pin lives in
-# scripts/tools/actionlint.sh): syntax, expressions and their types, `needs`, matrix keys,
+# local/toolchain/recipes/actionlint.sh): syntax, expressions and their types, `needs`, matrix keys,
 # reusable-workflow inputs, known action inputs, and the `run:` scripts through shellcheck when
 # it is installed. GitHub itself is never reached, so this is the workflows' test.
 #
@@ -9,10 +9,10 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 1
 
-# shellcheck source=SCRIPTDIR/lib/tools-common.sh
-source "$root/scripts/lib/tools-common.sh"
-# shellcheck source=SCRIPTDIR/tools/actionlint.sh
-source "$root/scripts/tools/actionlint.sh"
+# shellcheck source=SCRIPTDIR/../local/toolchain/common.sh
+source "$root/local/toolchain/common.sh"
+# shellcheck source=SCRIPTDIR/../local/toolchain/recipes/actionlint.sh
+source "$root/local/toolchain/recipes/actionlint.sh"
 mkdir -p "$TOOLS_BIN"
 # A subshell: the recipe exits when it cannot provide the tool, and the summary must still print.
 if ! (ensure_actionlint); then

@@ -17,8 +17,8 @@
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-# shellcheck source=scripts/tools.sh
-source scripts/tools.sh chart lint
+# shellcheck source=local/toolchain/tools.sh
+source local/toolchain/tools.sh chart lint
 set +e
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/taskflow-chart-test.XXXXXX")
@@ -76,7 +76,7 @@ for stack in $stacks; do
     cp "$CHART_TEST_VALUES_DIR/$stack.yaml" "$dir/values.yaml"
   else
     check "$stack: plan computes Helm values from Pulumi.$stack.yaml" \
-      npx --no-install ts-node --transpile-only scripts/plan.ts --stack "$stack" --out "$dir" --values-only
+      npx --no-install ts-node --transpile-only ops/plan.ts --stack "$stack" --out "$dir" --values-only
   fi
   values=$dir/values.yaml
   [[ -f $values ]] || continue
@@ -131,7 +131,7 @@ if command -v yamllint >/dev/null 2>&1; then
   check "Chart.yaml and values.yaml pass ct's default yamllint rules" \
     yamllint --strict -c test/chart/ct-lintconf.yaml chart/Chart.yaml chart/values.yaml
 elif [[ ${CI:-} == true ]]; then
-  check "yamllint is installed (scripts/tools.sh chart installs it)" false
+  check "yamllint is installed (local/toolchain/tools.sh chart installs it)" false
 else
   printf '  SKIP  ct yamllint rules: yamllint is not installed (apt-get install yamllint)\n'
 fi

@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-# shellcheck source=tools.sh
-source scripts/tools.sh engine cluster node plugins || exit 1
+# shellcheck source=../local/toolchain/tools.sh
+source local/toolchain/tools.sh engine cluster node plugins || exit 1
 bash scripts/chart-deps.sh
 exec npx --no-install mocha --config .mocharc.e2e.yml "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test suite, from a fresh clone: the pinned toolchain (scripts/tools.sh: Node.js 24, the
+# Every test suite, from a fresh clone: the pinned toolchain (local/toolchain/tools.sh: Node.js 24, the
 # chart tools, the Pulumi engine and plugins, the local control plane), npm dependencies, then
 # the offline suites (type check, lint, unit tests, chart, deployments, policy pack, workflows)
 # and last the end-to-end suite on the real engine and a local cluster whose node runs real containers.
@@ -11,8 +11,8 @@ cd "$root"
 
 # Sourced: the suites below run on the toolchain's Node.js (>= 22, what the SDK declares) and
 # find helm, kube-linter, pulumi and kubectl through the exported paths.
-# shellcheck source=tools.sh
-source scripts/tools.sh all || exit 1
+# shellcheck source=../local/toolchain/tools.sh
+source local/toolchain/tools.sh all || exit 1
 bash scripts/ensure-npm.sh || exit 1
 bash scripts/chart-deps.sh || exit 1
 

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The local Kubernetes cluster: a control plane run by kwokctl's binary runtime from the
 # tools-dir binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler), and one
-# REAL node (scripts/cluster/node.sh): containerd + runc, a kubelet, kube-proxy, CoreDNS and
+# REAL node (local/cluster/node.sh): containerd + runc, a kubelet, kube-proxy, CoreDNS and
 # kube-router's NetworkPolicy firewall, running real containers from locally built images.
 # No downloads, no registry.
 #
-#   bash scripts/cluster.sh up       # start (or keep) the cluster; writes $STATE/kubeconfig
-#   bash scripts/cluster.sh status   # what runs, its node, and anything of ours left on the host
-#   bash scripts/cluster.sh down     # stop everything by pid, remove what it created, restore
+#   bash local/cluster/cluster.sh up       # start (or keep) the cluster; writes $STATE/kubeconfig
+#   bash local/cluster/cluster.sh status   # what runs, its node, and anything of ours left on the host
+#   bash local/cluster/cluster.sh down     # stop everything by pid, remove what it created, restore
 #                                    # the kernel settings; nothing is left behind
-#   bash scripts/cluster.sh check    # can this host run the real node? (prints why not)
+#   bash local/cluster/cluster.sh check    # can this host run the real node? (prints why not)
 #
 # Environment: TASKFLOW_STATE_DIR (default .state/ in the project) holds the cluster's files and
 # its kubeconfig; TASKFLOW_CLUSTER (default "taskflow") names it. One real node per host.
@@ -17,7 +17,7 @@
 # The API server runs with authorization and admission on, so Pod Security admission is real:
 # a namespace labelled pod-security.kubernetes.io/enforce=restricted refuses a non-compliant pod.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE=${TASKFLOW_STATE_DIR:-$root/.state}
 mkdir -p "$STATE"; STATE=$(cd "$STATE" && pwd)
 CLUSTER=${TASKFLOW_CLUSTER:-taskflow}
@@ -32,12 +32,12 @@ quietly() {
   local rc=$?; log "'$*' failed ($rc); its log ($STATE/kwokctl.log):"; tail -20 "$STATE/kwokctl.log" >&2; return $rc
 }
 
-# shellcheck source=tools.sh
-source "$root/scripts/tools.sh" cluster node >/dev/null || exit 1
-# shellcheck source=cluster/node.sh
-source "$root/scripts/cluster/node.sh"
+# shellcheck source=../toolchain/tools.sh
+source "$root/local/toolchain/tools.sh" cluster node >/dev/null || exit 1
+# shellcheck source=node.sh
+source "$root/local/cluster/node.sh"
 # (the whole list first: grep -m1 closing the pipe early would fail the pipeline)
-_images=$(bash "$root/scripts/images.sh" list)
+_images=$(bash "$root/local/images/build.sh" list)
 # shellcheck disable=SC2034 # used by cluster/node.sh (containerd's sandbox image)
 PAUSE_IMAGE=$(grep -m1 /pause: <<<"$_images")
 kubectl() { "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }

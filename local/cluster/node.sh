@@ -1,12 +1,12 @@
 # shellcheck shell=bash
 # The local cluster's real node: containerd + runc, the CNI bridge, a kubelet registering one
 # node, kube-proxy (iptables), CoreDNS and kube-router's NetworkPolicy firewall, all host
-# processes started and stopped by pid. Sourced by scripts/cluster.sh; not a program.
+# processes started and stopped by pid. Sourced by local/cluster/cluster.sh; not a program.
 #
 # Host facts this is written for (../shared/reviews/node-feasibility.md): cgroup v1 without
 # systemd (kubelet cgroupDriver cgroupfs + failCgroupV1: false); no CAP_SYS_RESOURCE (containerd
 # restrict_oom_score_adj, kubelet oomScoreAdj 0); no IPVS (kube-proxy iptables mode); no
-# registry (every image is built by scripts/images.sh and imported). The kubelet and kube-proxy
+# registry (every image is built by local/images/build.sh and imported). The kubelet and kube-proxy
 # rewrite kernel settings; `node_down` puts back the values read before the first `node_up`.
 #
 # One real node per host: its bridge, iptables chains and pod cgroups are host-global. The owner
@@ -54,7 +54,7 @@ node_owner_check() { # fails when another cluster's real node runs on this host
   [[ $owner == "$STATE" ]] && return 0
   if [[ -f $owner/node/containerd.pid ]] && kill -0 "$(cat "$owner/node/containerd.pid")" 2>/dev/null; then
     log "another local cluster's real node runs on this host (state dir $owner); one real node per host."
-    log "stop it first: TASKFLOW_STATE_DIR=$owner bash scripts/cluster.sh down"
+    log "stop it first: TASKFLOW_STATE_DIR=$owner bash local/cluster/cluster.sh down"
     return 1
   fi
 }
@@ -116,7 +116,7 @@ sysctl_restore() {
 # --- configuration files -----------------------------------------------------------------------
 write_containerd_config() {
   cat > "$NODE_DIR/containerd.toml" <<TOML
-# containerd $CONTAINERD_VERSION for the local real node (written by scripts/cluster/node.sh).
+# containerd $CONTAINERD_VERSION for the local real node (written by local/cluster/node.sh).
 version = 3
 root = "$NODE_DIR/containerd"
 state = "$NODE_RUN/containerd"
@@ -136,7 +136,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
 [plugins."io.containerd.cri.v1.images"]
   snapshotter = "overlayfs"
-  # Nothing is ever pulled: scripts/images.sh imports every image the node runs.
+  # Nothing is ever pulled: local/images/build.sh imports every image the node runs.
   [plugins."io.containerd.cri.v1.images".pinned_images]
     sandbox = "$PAUSE_IMAGE"
 
@@ -290,7 +290,7 @@ node_up() {
     PATH=$TOOLS_BIN:$PATH start_proc containerd "$TOOLS_BIN/containerd" --config "$NODE_DIR/containerd.toml"
     wait_for 30 "containerd's socket" "$TOOLS_BIN/ctr" -a "$CTR_SOCK" version || { show_log containerd; return 1; }
   fi
-  bash "$root/scripts/images.sh" import "$CTR_SOCK" || return 1
+  bash "$root/local/images/build.sh" import "$CTR_SOCK" || return 1
 
   if ! proc_alive coredns; then
     start_proc coredns "$TOOLS_BIN/coredns" -conf "$NODE_DIR/Corefile"

@@ -3,20 +3,20 @@
 # registry access, so every image the chart (and its Valkey subchart) names must already be in
 # containerd, under exactly that name, before a pod asks for it (pull policy IfNotPresent).
 #
-#   scripts/images.sh build            build the OCI archives (only those whose inputs changed)
-#   scripts/images.sh verify           unpack each archive, check it, run its binaries (chroot)
-#   scripts/images.sh import SOCKET    build if needed, then import into containerd (k8s.io), pinned
-#   scripts/images.sh list             the image names, one per line
-#   scripts/images.sh host-redis       a redis-server runnable on the host (reference-app tests)
+#   local/images/build.sh build            build the OCI archives (only those whose inputs changed)
+#   local/images/build.sh verify           unpack each archive, check it, run its binaries (chroot)
+#   local/images/build.sh import SOCKET    build if needed, then import into containerd (k8s.io), pinned
+#   local/images/build.sh list             the image names, one per line
+#   local/images/build.sh host-redis       a redis-server runnable on the host (reference-app tests)
 #
 # Images (one uncompressed layer each; names as containerd normalises them):
-#   pause    localhost/taskflow/pause:3.10       scripts/images/pause.c, gcc -Os -static
+#   pause    localhost/taskflow/pause:3.10       local/images/pause.c, gcc -Os -static
 #   valkey   docker.io/valkey/valkey:<subchart appVersion>   Debian redis 7.0.15 standing in
 #   busybox  docker.io/library/busybox:<chart helmTest.image tag>   busybox + GNU wget
 #   app      ghcr.io/example/taskflow-api:<appVersion> (+ Pulumi.dev.yaml's tag)   node + app/src
 #
 # Inputs: Debian packages (apt-get download, cached once under $IMAGES_DIR/debs), the pinned
-# Node.js of scripts/tools/node.sh, and host shared libraries that `ldd` resolves for each binary.
+# Node.js of local/toolchain/recipes/node.sh, and host shared libraries that `ldd` resolves for each binary.
 # Outputs: $IMAGES_DIR/<image>.oci.tar, with <image>.stamp (hash of the inputs: an image is
 # rebuilt only when it changes), <image>.names and <image>.digest (what `import` compares).
 set -euo pipefail
@@ -24,7 +24,7 @@ set -euo pipefail
 shopt -s inherit_errexit
 umask 022
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TOOLS_DIR=${TASKFLOW_TOOLS_DIR:-$HOME/.cache/taskflow-api/tools}
 IMAGES_DIR=$TOOLS_DIR/images
 DEB_DIR=$IMAGES_DIR/debs
@@ -46,10 +46,10 @@ mib() { awk -v n="$(stat -c %s "$1")" 'BEGIN { printf "%.1f MB", n / 1e6 }'; }
 
 node_bin() {
   local v
-  v=$(sed -n 's/^NODE_VERSION=//p' "$root/scripts/tools/node.sh")
-  [[ -n $v ]] || die "no NODE_VERSION= line in scripts/tools/node.sh"
+  v=$(sed -n 's/^NODE_VERSION=//p' "$root/local/toolchain/recipes/node.sh")
+  [[ -n $v ]] || die "no NODE_VERSION= line in local/toolchain/recipes/node.sh"
   local bin=$TOOLS_DIR/node-v$v/bin/node
-  [[ -x $bin ]] || die "Node.js $v not found at $bin: run scripts/tools.sh node first"
+  [[ -x $bin ]] || die "Node.js $v not found at $bin: run local/toolchain/tools.sh node first"
   echo "$bin"
 }
 
@@ -206,7 +206,7 @@ add_etc() {
 inputs_of() {
   local key=$1 bin pkgs
   case $key in
-    pause) echo "$root/scripts/images/pause.c" ;;
+    pause) echo "$root/local/images/pause.c" ;;
     valkey)
       read -ra pkgs <<<"$(debs_of valkey)"
       fetch_debs "${pkgs[@]}"
@@ -229,7 +229,7 @@ inputs_of() {
 rootfs_pause() {
   local rootfs=$1
   need gcc "the pause image is built with gcc -Os -static (apt-get install gcc libc6-dev)"
-  gcc -Os -static -Wall -Wextra -o "$rootfs/pause" "$root/scripts/images/pause.c" ||
+  gcc -Os -static -Wall -Wextra -o "$rootfs/pause" "$root/local/images/pause.c" ||
     die "gcc -static failed (is libc6-dev, with libc.a, installed?)"
   strip "$rootfs/pause" 2>/dev/null || true
   # 65535: the upstream pause image's user; the sandbox needs no privilege to sleep.
@@ -290,7 +290,7 @@ stamp_of() {
   local key=$1 names=$2
   {
     printf '%s\n' "$names"
-    sha256sum "$root/scripts/images.sh" "$root/scripts/images/oci-layout.js"
+    sha256sum "$root/local/images/build.sh" "$root/local/images/oci-layout.js"
     inputs_of "$key" | sort -u | xargs -r sha256sum
     [[ $key != pause ]] || gcc --version | head -n 1
   } | sha256sum | cut -d' ' -f1
@@ -305,7 +305,7 @@ verify_archive() {
   tar -xf "$IMAGES_DIR/$key.oci.tar" -C "$tmp"
   local args=() n
   for n in "${names[@]}"; do args+=(--name "$n"); done
-  "$node" "$root/scripts/images/oci-layout.js" verify "$tmp" "${args[@]}" >"$tmp.json" || { rm -rf "$tmp" "$tmp.json"; die "$key: archive check failed"; }
+  "$node" "$root/local/images/oci-layout.js" verify "$tmp" "${args[@]}" >"$tmp.json" || { rm -rf "$tmp" "$tmp.json"; die "$key: archive check failed"; }
   rm -rf "$tmp" "$tmp.json"
 }
 
@@ -334,7 +334,7 @@ build_one() {
   tar "${tar_flags[@]}" -C "$rootfs" -cf "$dir/layer.tar" -- "${entries[@]}"
   local args=() n
   while read -r n; do args+=(--name "$n"); done <<<"$names"
-  "$node" "$root/scripts/images/oci-layout.js" write --layer "$dir/layer.tar" --out "$dir/layout" --config "$dir/config.json" "${args[@]}" >"$dir/write.json"
+  "$node" "$root/local/images/oci-layout.js" write --layer "$dir/layer.tar" --out "$dir/layout" --config "$dir/config.json" "${args[@]}" >"$dir/write.json"
   tar "${tar_flags[@]}" -C "$dir/layout" -cf "$IMAGES_DIR/$key.oci.tar.part" oci-layout index.json blobs
   mv "$IMAGES_DIR/$key.oci.tar.part" "$IMAGES_DIR/$key.oci.tar"
   printf '%s\n' "$names" >"$IMAGES_DIR/$key.names"
@@ -359,7 +359,7 @@ cmd_build() {
 cmd_verify() {
   local key
   for key in "${IMAGES[@]}"; do
-    [[ -f $IMAGES_DIR/$key.oci.tar ]] || die "$key: not built (scripts/images.sh build)"
+    [[ -f $IMAGES_DIR/$key.oci.tar ]] || die "$key: not built (local/images/build.sh build)"
     verify_archive "$key"
     say "$key: archive ok ($(tr '\n' ' ' <<<"$(cat "$IMAGES_DIR/$key.names")"))"
   done
@@ -431,7 +431,7 @@ ctr_quiet() { "$ctr" "$@" 2> >(grep -v 'support for cgroup v1 is deprecated' >&2
 
 cmd_import() {
   local sock=${1:-}
-  [[ -n $sock ]] || die "usage: scripts/images.sh import <containerd socket>"
+  [[ -n $sock ]] || die "usage: local/images/build.sh import <containerd socket>"
   [[ -S $sock ]] || die "$sock is not a socket (is containerd running?)"
   # Build first: a no-op (a few seconds of hashing) when every stamp matches, and a fresh
   # clone's first `cluster.sh up` needs no separate step.
@@ -442,7 +442,7 @@ cmd_import() {
   present=$("$ctr" -a "$sock" -n k8s.io images ls 2>/dev/null | awk 'NR > 1 { print $1, $3 }') ||
     die "ctr -a $sock images ls failed"
   for key in "${IMAGES[@]}"; do
-    [[ -f $IMAGES_DIR/$key.oci.tar ]] || die "$key: not built (scripts/images.sh build)"
+    [[ -f $IMAGES_DIR/$key.oci.tar ]] || die "$key: not built (local/images/build.sh build)"
     start=$(now)
     digest=$(cat "$IMAGES_DIR/$key.digest")
     mapfile -t names <"$IMAGES_DIR/$key.names"
@@ -480,7 +480,7 @@ cmd_host_redis() {
   mkdir -p "$dir/bin"
   # A copy named redis-server: the binary runs as a server only under that kind of name.
   cp "$DEB_ROOT/usr/bin/redis-check-rdb" "$dir/bin/redis-server"
-  printf '#!/bin/sh\n# Debian redis-server (scripts/images.sh host-redis), with the package libraries.\nLD_LIBRARY_PATH=%s exec %s "$@"\n' \
+  printf '#!/bin/sh\n# Debian redis-server (local/images/build.sh host-redis), with the package libraries.\nLD_LIBRARY_PATH=%s exec %s "$@"\n' \
     "$DEB_ROOT/usr/$ARCH_LIBS" "$dir/bin/redis-server" >"$dir/redis-server"
   chmod 755 "$dir/redis-server"
   "$dir/redis-server" --version >/dev/null || die "$dir/redis-server does not run"
@@ -493,5 +493,5 @@ case ${1:-} in
   import) cmd_import "${2:-}" ;;
   list) for key in "${IMAGES[@]}"; do names_of "$key"; done ;;
   host-redis) cmd_host_redis ;;
-  *) die "usage: scripts/images.sh build | verify | import <containerd-socket> | list | host-redis" ;;
+  *) die "usage: local/images/build.sh build | verify | import <containerd-socket> | list | host-redis" ;;
 esac

@@ -1,5 +1,5 @@
 'use strict';
-// OCI image layout writer and checker for scripts/images.sh (no dependencies: the image build
+// OCI image layout writer and checker for local/images/build.sh (no dependencies: the image build
 // must work before `npm ci`).
 //
 //   node oci-layout.js write  --layer L.tar --out DIR --config C.json --name REF [--name REF...]
@@ -89,7 +89,7 @@ function write(args) {
     config: runtime,
     // Uncompressed layer: its diff_id is its digest.
     rootfs: { type: 'layers', diff_ids: [`sha256:${layerHex}`] },
-    history: [{ created: EPOCH, created_by: 'scripts/images.sh (taskflow-api, local build)' }],
+    history: [{ created: EPOCH, created_by: 'local/images/build.sh (taskflow-api, local build)' }],
   };
   const configDesc = writeBlob(out, Buffer.from(JSON.stringify(config)));
   const manifest = {

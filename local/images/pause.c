@@ -1,6 +1,6 @@
 /*
  * The pod sandbox's first process (containerd's sandbox image): it holds the pod's namespaces
- * and does nothing else. Built by scripts/images.sh with `gcc -Os -static`, so the image is
+ * and does nothing else. Built by local/images/build.sh with `gcc -Os -static`, so the image is
  * this one file and needs no libc.
  *
  * - It sleeps in pause(): no CPU, no polling.
@@ -30,7 +30,7 @@ static void on_child(int sig) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "-v") == 0) {
-    puts("pause (taskflow-api, scripts/images/pause.c)");
+    puts("pause (taskflow-api, local/images/pause.c)");
     return 0;
   }
   if (getpid() != 1) {

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by the tool recipes in scripts/tools/. Sourced by scripts/tools.sh; not a program.
+# Helpers shared by the tool recipes in local/toolchain/recipes/. Sourced by local/toolchain/tools.sh; not a program.
 #
 # Every recipe asks the same questions in the same order and stops at the first yes:
 #   1. cached?     a binary in $TOOLS_BIN that reports the pinned version

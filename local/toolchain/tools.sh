@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs and locates the pinned toolchain: the chart tools, the Pulumi engine and its plugins,
 # and the local Kubernetes control plane. A thin driver: each tool's pin, source order and build
-# live in its own recipe under scripts/tools/, sharing the helpers in scripts/lib/tools-common.sh.
+# live in its own recipe under local/toolchain/recipes/, sharing the helpers in local/toolchain/common.sh.
 #
-#   bash scripts/tools.sh            # install what is missing, print what is ready
-#   source scripts/tools.sh all      # same, and export the tool paths and engine settings
-#   source scripts/tools.sh cluster  # only some groups: chart ci engine cluster node plugins lint
+#   bash local/toolchain/tools.sh            # install what is missing, print what is ready
+#   source local/toolchain/tools.sh all      # same, and export the tool paths and engine settings
+#   source local/toolchain/tools.sh cluster  # only some groups: chart ci engine cluster node plugins lint
 #
 # (A sourcing script always names its groups: `source` would otherwise pass on its own args.)
 # Cache: ${TASKFLOW_TOOLS_DIR:-~/.cache/taskflow-api/tools}. Offline mirror (last resort):
@@ -15,9 +15,9 @@ _tools_sourced=0; [[ ${BASH_SOURCE[0]} != "$0" ]] && _tools_sourced=1
 if ((!_tools_sourced)); then set -euo pipefail; fi
 
 _tools_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib/tools-common.sh
-source "$_tools_here/lib/tools-common.sh"
-for _recipe in "$_tools_here"/tools/*.sh; do
+# shellcheck source=common.sh
+source "$_tools_here/common.sh"
+for _recipe in "$_tools_here"/recipes/*.sh; do
   # shellcheck disable=SC1090
   source "$_recipe"
 done
@@ -59,7 +59,7 @@ tools_export() {
   export PULUMI_IGNORE_AMBIENT_PLUGINS=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
   export PULUMI_SKIP_UPDATE_CHECK=true
   # The random plugin here is a labelled build of an upstream commit (4.21.2-dev.f64d8726, see
-  # scripts/tools/pulumi-plugins.sh), newer than the 4.21.1 that @pulumi/random requests. The
+  # local/toolchain/recipes/pulumi-plugins.sh), newer than the 4.21.1 that @pulumi/random requests. The
   # engine's default search wants an exact match; the semver search takes the newest installed
   # version >= the request. Only one version of each plugin is in our PULUMI_HOME, so kubernetes
   # still resolves to exactly 4.32.0.

@@ -16,7 +16,7 @@
 #
 #   bash policy/test/engine-check.sh
 #
-# Needs the pinned engine and plugins (scripts/tools.sh; sourced or cached under
+# Needs the pinned engine and plugins (local/toolchain/tools.sh; sourced or cached under
 # ${TASKFLOW_TOOLS_DIR:-~/.cache/taskflow-api/tools}) and npm dependencies (scripts/ensure-npm.sh).
 # Without the engine it says so and exits 0, unless TASKFLOW_REQUIRE_ENGINE=1.
 # Prints mocha-style "N passing" / "N failing" lines so `npm test` counts its checks.
@@ -30,20 +30,20 @@ skip() {
   exit 0
 }
 
-# The engine's environment, exactly as scripts/tools.sh exports it (plugin search, PULUMI_HOME,
+# The engine's environment, exactly as local/toolchain/tools.sh exports it (plugin search, PULUMI_HOME,
 # Node). A caller that sourced it already (npm test) has it; otherwise the engine and plugin
 # groups are sourced here, on a machine where the CLI is installed (without it: skipped).
 if [[ -z ${PULUMI_HOME:-} ]]; then
-  [[ -x $tools/bin/pulumi ]] || command -v pulumi >/dev/null || skip "no pulumi CLI (run scripts/tools.sh)"
-  # shellcheck source-path=SCRIPTDIR/../.. source=scripts/tools.sh
-  source "$root/scripts/tools.sh" engine plugins || skip "the engine toolchain is incomplete (scripts/tools.sh engine plugins)"
+  [[ -x $tools/bin/pulumi ]] || command -v pulumi >/dev/null || skip "no pulumi CLI (run local/toolchain/tools.sh)"
+  # shellcheck source-path=SCRIPTDIR/../.. source=local/toolchain/tools.sh
+  source "$root/local/toolchain/tools.sh" engine plugins || skip "the engine toolchain is incomplete (local/toolchain/tools.sh engine plugins)"
 fi
 export NO_COLOR=1
 
-pulumi=$(command -v pulumi) || skip "no pulumi CLI (run scripts/tools.sh)"
+pulumi=$(command -v pulumi) || skip "no pulumi CLI (run local/toolchain/tools.sh)"
 plugins=$("$pulumi" plugin ls 2>/dev/null)
 for p in kubernetes random; do
-  grep -qE "^$p +resource" <<<"$plugins" || skip "the $p resource plugin is not installed in $PULUMI_HOME (run scripts/tools.sh)"
+  grep -qE "^$p +resource" <<<"$plugins" || skip "the $p resource plugin is not installed in $PULUMI_HOME (run local/toolchain/tools.sh)"
 done
 [[ -d $root/policy/node_modules/@pulumi/policy ]] || skip "policy/node_modules is missing (run scripts/ensure-npm.sh)"
 
@@ -67,10 +67,10 @@ EOF
   echo "engine check: no pulumi-analyzer-policy beside $pulumi; using a launcher on PATH"
 fi
 
-# A private backend and passphrase (scripts/local-stack.sh), and the chart's dependency.
+# A private backend and passphrase (local/stack.sh), and the chart's dependency.
 export TASKFLOW_STATE_DIR=$tmp/state
-# shellcheck source-path=SCRIPTDIR/../.. source=scripts/local-stack.sh
-source "$root/scripts/local-stack.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=local/stack.sh
+source "$root/local/stack.sh"
 bash "$root/scripts/chart-deps.sh" || skip "the chart dependency is missing (scripts/chart-deps.sh)"
 config=$(local_stack_init dev) || { echo "engine check: cannot create the local dev stack"; exit 1; }
 

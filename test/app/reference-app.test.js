@@ -3,7 +3,7 @@
 // chart relies on (probes, migrate hook, SIGTERM drain), tested as processes, the way the
 // kubelet and Helm see them. No mocks: a mocked Redis would not catch an AUTH or RESP mistake.
 //
-// redis-server comes from $REDIS_SERVER, the PATH, or `scripts/images.sh host-redis` (Debian's
+// redis-server comes from $REDIS_SERVER, the PATH, or `local/images/build.sh host-redis` (Debian's
 // package from the image cache, downloaded once). Under CI=true a missing redis-server fails the
 // suite instead of skipping it.
 //
@@ -55,7 +55,7 @@ function findRedisServer() {
   const built = (r.stdout || '').trim();
   if (r.status === 0 && works(built)) return built;
   const why = (r.stderr || '').trim() || (r.error && r.error.message) || `exit ${r.status}`;
-  return { error: `no redis-server: not in $REDIS_SERVER or PATH, and scripts/images.sh host-redis failed: ${why}` };
+  return { error: `no redis-server: not in $REDIS_SERVER or PATH, and local/images/build.sh host-redis failed: ${why}` };
 }
 
 // A redis-server with requirepass on a fixed port (so it can be stopped and started again).

@@ -88,7 +88,7 @@ describe("drift of the dev stack on a local cluster with a real node: detect, he
     it("heals with one command (a Helm upgrade of the same chart and values through pulumi up): no drift, the app serves", async () => {
         const tg = target();
         const revisions = (await tg.releaseHistory()).length;
-        const heal = await run("bash", [path.join(PROJECT_ROOT, "scripts/heal.sh"), "--stack", "dev", "--config-file", base, "--yes", "--non-interactive"], { cwd: PROJECT_ROOT, env: tg.env });
+        const heal = await run("bash", [path.join(PROJECT_ROOT, "ops/heal.sh"), "--stack", "dev", "--config-file", base, "--yes", "--non-interactive"], { cwd: PROJECT_ROOT, env: tg.env });
         ok(heal, "npm run heal");
         const history = await tg.releaseHistory();
         assert.equal(history.length, revisions + 1, "heal must be one more release revision");

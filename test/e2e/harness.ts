@@ -1,5 +1,5 @@
 // The end-to-end harness: a private local cluster (control plane + one real node running real
-// containers), a private file backend and the real Pulumi engine (the CLI from scripts/tools.sh),
+// containers), a private file backend and the real Pulumi engine (the CLI from local/toolchain/tools.sh),
 // driven the way a user drives them. Every assertion reads the cluster, the running containers
 // or the state, never the engine's log.
 import { execFile, ExecFileOptions } from "child_process";
@@ -38,7 +38,7 @@ export function ok(r: RunResult, what: string): RunResult {
 
 /**
  * One local deployment target: cluster + backend + stack, all under a temporary state dir.
- * `start` needs the toolchain on PATH (scripts/test-e2e.sh sources scripts/tools.sh first).
+ * `start` needs the toolchain on PATH (scripts/test-e2e.sh sources local/toolchain/tools.sh first).
  */
 export class LocalTarget {
     readonly stateDir: string;
@@ -77,8 +77,8 @@ export class LocalTarget {
         const t = new LocalTarget(dir, cluster);
         t.kernelBefore = readKernelSettings();
         ok(await run("bash", [path.join(PROJECT_ROOT, "scripts/chart-deps.sh")], { env: t.env }), "chart-deps.sh");
-        ok(await run("bash", [path.join(PROJECT_ROOT, "scripts/cluster.sh"), "up"], { env: t.env }), "cluster.sh up");
-        const init = ok(await run("bash", [path.join(PROJECT_ROOT, "scripts/local-stack.sh"), "init", t.stack], { env: t.env }), "local-stack.sh init");
+        ok(await run("bash", [path.join(PROJECT_ROOT, "local/cluster/cluster.sh"), "up"], { env: t.env }), "cluster.sh up");
+        const init = ok(await run("bash", [path.join(PROJECT_ROOT, "local/stack.sh"), "init", t.stack], { env: t.env }), "local-stack.sh init");
         t.salt = fs.readFileSync(init.stdout.trim(), "utf8").match(/^encryptionsalt: (.*)$/m)?.[1] ?? "";
         if (!t.salt) throw new Error("local-stack.sh init wrote no encryption salt");
         return t;
@@ -86,7 +86,7 @@ export class LocalTarget {
 
     /** Stops and deletes the cluster and removes the state dir. Safe to call twice. */
     async stop(): Promise<void> {
-        await run("bash", [path.join(PROJECT_ROOT, "scripts/cluster.sh"), "down"], { env: this.env });
+        await run("bash", [path.join(PROJECT_ROOT, "local/cluster/cluster.sh"), "down"], { env: this.env });
         fs.rmSync(this.stateDir, { recursive: true, force: true });
     }
 
@@ -133,7 +133,7 @@ export class LocalTarget {
 
     /** `cluster.sh ARGS` with this target's state dir. */
     clusterSh(args: string[]): Promise<RunResult> {
-        return run("bash", [path.join(PROJECT_ROOT, "scripts/cluster.sh"), ...args], { env: this.env });
+        return run("bash", [path.join(PROJECT_ROOT, "local/cluster/cluster.sh"), ...args], { env: this.env });
     }
 
     /** `kubectl get ... -o json`, parsed; undefined when the object does not exist. */
@@ -169,7 +169,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     }
 }
 
-/** Kernel settings the kubelet, kube-proxy and the CNI plugins change (scripts/cluster/node.sh). */
+/** Kernel settings the kubelet, kube-proxy and the CNI plugins change (local/cluster/node.sh). */
 export const NODE_KERNEL_SETTINGS = [
     "kernel.panic", "kernel.panic_on_oops", "vm.overcommit_memory", "vm.panic_on_oom",
     "kernel.keys.root_maxkeys", "kernel.keys.root_maxbytes", "net.ipv4.ip_forward",
@@ -190,7 +190,7 @@ export function readKernelSettings(): Record<string, string> {
  * CI=true the suite must run, so a reason there is a failure, not a skip.
  */
 export async function realNodeUnavailable(): Promise<string | undefined> {
-    const r = await run("bash", [path.join(PROJECT_ROOT, "scripts/cluster.sh"), "check"]);
+    const r = await run("bash", [path.join(PROJECT_ROOT, "local/cluster/cluster.sh"), "check"]);
     return r.code === 0 ? undefined : (r.stdout.trim() || r.stderr.trim() || `cluster.sh check exited ${r.code}`);
 }
 
@@ -277,9 +277,9 @@ export function describeLoad(r: LoadReport): string {
 }
 
 /**
- * One of the project's TypeScript commands (`npm run diff`, `npm run drift`: scripts/<name>.ts)
+ * One of the project's TypeScript commands (`npm run diff`, `npm run drift`: ops/<name>.ts)
  * in `cwd` with `env`, the way npm runs it, without npm's own output around it.
  */
 export function tsScript(name: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = PROJECT_ROOT): Promise<RunResult> {
-    return run(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(cwd, "scripts", `${name}.ts`), ...args], { cwd, env });
+    return run(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(cwd, "ops", `${name}.ts`), ...args], { cwd, env });
 }

@@ -16,7 +16,7 @@ import { describeLoad, LoadGenerator, LoadReport, LocalTarget, ok, PROJECT_ROOT,
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes JSON is read loosely here. */
 
 const RELEASE = "taskflow-api";
-const NODE = "taskflow-node"; // scripts/cluster/node.sh
+const NODE = "taskflow-node"; // local/cluster/node.sh
 const APP_UID = "10001"; // chart/templates/_helpers.tpl, podSecurityContext
 const OUTSIDER_NS = "e2e-outsider";
 

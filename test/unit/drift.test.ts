@@ -1,6 +1,6 @@
 import * as assert from "assert";
 
-import { detectDrift, formatDrift } from "../../scripts/drift";
+import { detectDrift, formatDrift } from "../../ops/drift";
 
 // A stand-in API server for the report logic only; the real server-side dry-run is exercised
 // by test/e2e/drift.test.ts.
@@ -29,7 +29,7 @@ spec:
   replicas: 1
 `;
 
-describe("drift report (scripts/drift.ts)", () => {
+describe("drift report (ops/drift.ts)", () => {
     const live: Record<string, unknown> = {
         Secret: { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: "ns", resourceVersion: "7", managedFields: [{ manager: "helm", time: "2026-01-01T00:00:00Z" }] }, data: { password: "bGl2ZQ==" } },
         Deployment: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "api", namespace: "ns", generation: 3 }, spec: { replicas: 4 }, status: { replicas: 4 } },

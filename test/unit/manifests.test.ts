@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { diffManifests } from "../../scripts/diff";
-import { diffObject, diffValues, formatObjectDiffs, indexObjects, objectKey, parseManifests } from "../../scripts/lib/manifests";
+import { diffManifests } from "../../ops/diff";
+import { diffObject, diffValues, formatObjectDiffs, indexObjects, objectKey, parseManifests } from "../../ops/manifests";
 
 const deployment = (over: { replicas?: number; image?: string; env?: Array<{ name: string; value: string }>; chartLabel?: string; hash?: string } = {}) => `
 apiVersion: apps/v1

@@ -2,7 +2,7 @@
 // in an order that does not depend on how outputs happened to resolve.
 import * as assert from "assert";
 
-import { resourceInventory } from "../../scripts/plan";
+import { resourceInventory } from "../../ops/plan";
 import { MOCK_SECRET_MARKER } from "../support/mocks";
 import { buildStack, stackRawConfig, T } from "../support/stacks";
 

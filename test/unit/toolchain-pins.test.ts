@@ -1,6 +1,6 @@
 // The engine's plugins must match the SDKs that ask for them: the kubernetes SDK requests exactly
 // its own version, and the random SDK a version the installed plugin satisfies. The pins live in
-// scripts/tools/*.sh and package.json; this keeps them in step.
+// local/toolchain/recipes/*.sh and package.json; this keeps them in step.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -8,9 +8,9 @@ import * as path from "path";
 import { PROJECT_ROOT } from "../support/stacks";
 
 function pin(file: string, name: string): string {
-    const text = fs.readFileSync(path.join(PROJECT_ROOT, "scripts/tools", file), "utf8");
+    const text = fs.readFileSync(path.join(PROJECT_ROOT, "local/toolchain/recipes", file), "utf8");
     const m = new RegExp(`^${name}=(\\S+)$`, "m").exec(text);
-    assert.ok(m, `${name} not found in scripts/tools/${file}`);
+    assert.ok(m, `${name} not found in local/toolchain/recipes/${file}`);
     return m[1].replace(/^v/, "");
 }
 

@@ -54,7 +54,7 @@ ensure_helm_unittest() {
 name: "unittest"
 version: "${HELM_UNITTEST_VERSION#v}"
 usage: "unittest for helm charts"
-description: "helm-unittest ${HELM_UNITTEST_VERSION}, built from the Go module proxy by taskflow-api/scripts/tools.sh"
+description: "helm-unittest ${HELM_UNITTEST_VERSION}, built from the Go module proxy by taskflow-api/local/toolchain/tools.sh"
 ignoreFlags: false
 command: "\$HELM_PLUGIN_DIR/untt"
 YAML

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The engine's resource plugins, installed into a PULUMI_HOME of our own inside the tools dir
 # with `pulumi plugin install resource NAME VERSION --file BINARY`. The engine then runs with
-# PULUMI_IGNORE_AMBIENT_PLUGINS (see scripts/lib/engine-env.sh): exact version selection, no
+# PULUMI_IGNORE_AMBIENT_PLUGINS (exported by local/toolchain/tools.sh): exact version selection, no
 # "using plugin from $PATH" warning, no download attempt.
 #
 # The kubernetes plugin version must equal @pulumi/kubernetes in package.json (a unit test

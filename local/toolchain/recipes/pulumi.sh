@@ -59,7 +59,7 @@ ensure_policy_analyzer() {
   local body='exec node "$(node -p '\''require.resolve("@pulumi/pulumi/cmd/run-policy-pack")'\'')" "$@"'
   tool_begin pulumi-analyzer-policy "$PULUMI_VERSION"
   if [[ -x $out ]] && grep -qxF "$body" "$out"; then tool_done cached; return; fi
-  printf '#!/bin/sh\n# Written by scripts/tools/pulumi.sh: starts a Node.js policy pack with its own @pulumi/pulumi.\n%s\n' "$body" > "$out"
+  printf '#!/bin/sh\n# Written by local/toolchain/recipes/pulumi.sh: starts a Node.js policy pack with its own @pulumi/pulumi.\n%s\n' "$body" > "$out"
   chmod +x "$out"
-  tool_done "scripts/tools/pulumi.sh"
+  tool_done "local/toolchain/recipes/pulumi.sh"
 }
