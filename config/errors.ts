@@ -3,7 +3,7 @@
 import { z } from "zod";
 
 import { NAMESPACE_PREFIX, PROJECT } from "./constants";
-import { rootSchema } from "./schema";
+import { rootObject } from "./schema";
 
 /** Every problem of a stack configuration, one line each, naming the `taskflow-api:` key. */
 export class ConfigError extends Error {
@@ -55,7 +55,7 @@ function knownKeys(path: readonly PropertyKey[]): string[] {
             else return schema;
         }
     };
-    let schema: Schema | undefined = rootSchema as unknown as Schema;
+    let schema: Schema | undefined = rootObject as unknown as Schema;
     for (const segment of path) {
         const def: Def = unwrap(schema)._zod.def;
         schema = typeof segment === "number" ? def.element : def.shape?.[String(segment)];

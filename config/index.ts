@@ -6,6 +6,9 @@
 // together, each naming its `taskflow-api:` key, before any resource is registered.
 //
 // One exported entry point, parseConfig; the parts live by concern:
+// Imports run one way, never in a circle (test/unit/config-imports.test.ts):
+//   scalars, constants, names, aws-limits, chart-defaults  (leaves)
+//     <- schema/ <- model.ts <- alb.ts <- rules.ts <- index.ts;  errors.ts <- schema/
 //   schema/       one schema per section (namespace and release, app, serviceAccount, redis,
 //                 cluster, aws)
 //   aws-limits.ts what AWS and the provider accept, each with its source
@@ -17,9 +20,10 @@
 //   raw.ts        Pulumi's raw config to an object tree
 import { NAMESPACE_PREFIX } from "./constants";
 import { ConfigError, describeIssue } from "./errors";
-import type { Config } from "./model";
+import { type Config, withDefaults } from "./model";
 import { decode, setPath } from "./raw";
-import { rootSchema } from "./schema";
+import { crossFieldRules } from "./rules";
+import { rootObject } from "./schema";
 
 export { PROJECT } from "./constants";
 export { albIpTargets, READINESS_GATE_LABEL, TARGET_GROUP_ATTRIBUTES } from "./alb";
@@ -30,6 +34,11 @@ export { engineFamily } from "./model";
 export type { AppConfig, ClusterConfig, ClusterFact, Config, ElastiCacheRedis, InClusterRedis, PolicyStatement, RedisEngine } from "./model";
 export { rawConfigFromStackFile, SECURE_PLACEHOLDER } from "./raw";
 export { parseQuantity } from "./scalars";
+
+// The parser: the sections' schemas, then the rules that read more than one field, then the
+// defaults. Cross-field rules run even when a field failed its own check (`when`), so one run
+// reports every problem; each rule therefore only reads fields that parsed to the right type.
+const rootSchema = rootObject.superRefine((c, ctx) => crossFieldRules(c, ctx), { when: () => true }).transform(withDefaults);
 
 /**
  * Validates the raw configuration of a stack and returns the typed model, or throws one

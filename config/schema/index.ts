@@ -1,8 +1,8 @@
-// The whole stack config: one schema per section, then the cross-field rules, then defaults.
+// The whole stack config's shape: one schema per section. The bottom of config/'s one-way
+// imports (schema -> model -> rules -> index): it knows nothing of defaults or cross-field rules,
+// which index.ts composes with it into the parser.
 import { z } from "zod";
 
-import { withDefaults } from "../model";
-import { crossFieldRules } from "../rules";
 import { appSchema } from "./app";
 import { awsSchema } from "./aws";
 import { clusterSchema } from "./cluster";
@@ -22,9 +22,5 @@ const rootShape = {
 };
 export type Parsed = z.output<z.ZodObject<typeof rootShape>>;
 
-export const rootSchema = z
-    .strictObject(rootShape)
-    // Cross-field rules run even when a field failed its own check (`when`), so one run reports
-    // every problem; each rule therefore only reads fields that parsed to the right type.
-    .superRefine((c, ctx) => crossFieldRules(c, ctx), { when: () => true })
-    .transform(withDefaults);
+/** Every section's own checks; unknown keys are errors at every level. */
+export const rootObject = z.strictObject(rootShape);
