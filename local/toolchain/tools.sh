@@ -26,7 +26,7 @@ done
 # compete for the same cores and share one Go build cache, so later builds reuse earlier ones').
 tools_group() {
   case $1 in
-    chart) ensure_helm 4; ensure_helm 3; ensure_helm_unittest; ensure_kubeconform; ensure_schemas; ensure_yamllint ;;
+    chart) ensure_helm 4; ensure_helm 3; ensure_helm_unittest; ensure_helm_docs; ensure_kubeconform; ensure_schemas; ensure_yamllint ;;
     ci) ! declare -F ensure_actionlint >/dev/null || ensure_actionlint ;;
     engine) ensure_pulumi; ensure_pulumi_language_nodejs; ensure_policy_analyzer ;;
     cluster) ensure_kubernetes; ensure_etcd; ensure_kwok ;;
@@ -50,7 +50,7 @@ tools_main() { # [GROUP...] (default: all)
 # What scripts and tests need from the toolchain, exported into the caller's environment.
 tools_export() {
   export TASKFLOW_TOOLS_DIR TOOLS_BIN TOOLS_SCHEMAS K8S_SCHEMA_VERSIONS
-  export HELM4=$TOOLS_BIN/helm4 HELM3=$TOOLS_BIN/helm3 KUBECONFORM=$TOOLS_BIN/kubeconform
+  export HELM4=$TOOLS_BIN/helm4 HELM3=$TOOLS_BIN/helm3 HELM_DOCS=$TOOLS_BIN/helm-docs KUBECONFORM=$TOOLS_BIN/kubeconform
   export KUBE_LINTER=$TOOLS_BIN/kube-linter HELM_PLUGINS=$TOOLS_HELM_PLUGINS TOOLS_CNI_BIN
   # The engine: our pulumi and language host first on PATH, Node >= 22 before them, plugins only
   # from our PULUMI_HOME at exactly the requested versions, no update check, no downloads.
