@@ -10,7 +10,7 @@
 #   local/images/build.sh host-redis       a redis-server runnable on the host (reference-app tests)
 #
 # Images (one uncompressed layer each; names as containerd normalises them):
-#   pause    localhost/taskflow/pause:3.10       local/images/pause.c, gcc -Os -static
+#   pause    localhost/taskflow/pause:3.10       Kubernetes' build/pause/linux/pause.c (k8s.io/kubernetes module), gcc -Os -static
 #   valkey   docker.io/valkey/valkey:<subchart appVersion>   Debian redis 7.0.15 standing in
 #   busybox  docker.io/library/busybox:<chart helmTest.image tag>   busybox + GNU wget
 #   app      ghcr.io/example/taskflow-api:<appVersion> (+ Pulumi.dev.yaml's tag)   node + app/src
@@ -51,6 +51,25 @@ node_bin() {
   local bin=$TOOLS_DIR/node-v$v/bin/node
   [[ -x $bin ]] || die "Node.js $v not found at $bin: run local/toolchain/tools.sh node first"
   echo "$bin"
+}
+
+# The pause program is Kubernetes' own (build/pause/linux/pause.c of the k8s.io/kubernetes module,
+# at the version the kubelet is built from), not one of ours: the module is already in the Go
+# module cache when the toolchain built the node, else the proxy serves it.
+kubernetes_version() {
+  local v
+  v=$(sed -n 's/^KUBERNETES_VERSION=//p' "$root/local/toolchain/recipes/kubernetes.sh")
+  [[ -n $v ]] || die "no KUBERNETES_VERSION= line in local/toolchain/recipes/kubernetes.sh"
+  echo "$v"
+}
+pause_source() {
+  local v dir src
+  v=$(kubernetes_version)
+  command -v go >/dev/null 2>&1 || die "the pause image compiles Kubernetes' pause.c from the k8s.io/kubernetes@$v Go module: Go is needed to fetch it"
+  dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$v" 2>/dev/null | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  src=$dir/build/pause/linux/pause.c
+  [[ -n $dir && -f $src ]] || die "k8s.io/kubernetes@$v (build/pause/linux/pause.c) is not in the Go module cache and the proxy did not serve it"
+  echo "$src"
 }
 
 # Docker-style normalisation, as the CRI does: busybox:1.37 -> docker.io/library/busybox:1.37.
@@ -206,7 +225,7 @@ add_etc() {
 inputs_of() {
   local key=$1 bin pkgs
   case $key in
-    pause) echo "$root/local/images/pause.c" ;;
+    pause) pause_source ;;
     valkey)
       read -ra pkgs <<<"$(debs_of valkey)"
       fetch_debs "${pkgs[@]}"
@@ -229,7 +248,9 @@ inputs_of() {
 rootfs_pause() {
   local rootfs=$1
   need gcc "the pause image is built with gcc -Os -static (apt-get install gcc libc6-dev)"
-  gcc -Os -static -Wall -Wextra -o "$rootfs/pause" "$root/local/images/pause.c" ||
+  local src; src=$(pause_source)
+  # The upstream Makefile's flags; VERSION is what `/pause -v` prints.
+  gcc -Os -static -Wall -Werror -DVERSION="k8s.io/kubernetes@$(kubernetes_version)" -o "$rootfs/pause" "$src" ||
     die "gcc -static failed (is libc6-dev, with libc.a, installed?)"
   strip "$rootfs/pause" 2>/dev/null || true
   # 65535: the upstream pause image's user; the sandbox needs no privilege to sleep.

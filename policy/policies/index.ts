@@ -3,14 +3,14 @@
 // (whose constructor starts the analyzer's gRPC server).
 import type { Policies } from "@pulumi/policy";
 
-import * as elasticache from "./policies/elasticache";
-import { elasticacheIngressFromSecurityGroupOnly } from "./policies/elasticache-network";
-import { helmReleaseAtomic, helmReleaseBoundedTimeout, helmReleaseLocalChart, helmReleaseMaxHistory, helmValuesNoSecretLiterals } from "./policies/helm-release";
-import { helmRedisSubchartOnlyWithoutElasticache, helmReleaseNamespacePssRestricted } from "./policies/helm-stack";
-import { iamNoWildcardActions, iamNoWildcardResourceForWrites } from "./policies/iam-permissions";
-import { iamTrustNoWildcards, irsaTrustPolicy } from "./policies/irsa";
-import { kubernetesNamespacePssLabels, kubernetesSecretDataIsSecret } from "./policies/kubernetes";
-import { awsResourcesTagged, noPublicIngress } from "./policies/stack";
+import * as elasticache from "./elasticache";
+import { elasticacheIngressFromSecurityGroupOnly } from "./elasticache-network";
+import { helmReleaseAtomic, helmReleaseBoundedTimeout, helmReleaseLocalChart, helmReleaseMaxHistory, helmValuesNoSecretLiterals } from "./helm-release";
+import { helmRedisSubchartOnlyWithoutElasticache, helmReleaseNamespacePssRestricted } from "./helm-stack";
+import { iamNoWildcardActions, iamNoWildcardResourceForWrites } from "./iam-permissions";
+import { iamTrustNoWildcards, irsaTrustPolicy } from "./irsa";
+import { kubernetesNamespacePssLabels, kubernetesSecretDataIsSecret } from "./kubernetes";
+import { awsResourcesTagged, noPublicIngress } from "./stack";
 
 export const policies: Policies = [
     elasticache.elasticacheAutomaticBackups,
