@@ -52,13 +52,13 @@ quietly() {
 
 # Only the toolchain's locations (no recipe runs, nothing is built): `down`, `status`, `check`
 # and `leftovers` must work with the tools cache gone (review m12). `up` sources the recipes.
-# shellcheck source=../toolchain/common.sh
+# shellcheck source=SCRIPTDIR/../toolchain/common.sh
 source "$root/local/toolchain/common.sh"
-# shellcheck source=ledger.sh
+# shellcheck source=SCRIPTDIR/ledger.sh
 source "$root/local/cluster/ledger.sh"
-# shellcheck source=netfilter.sh
+# shellcheck source=SCRIPTDIR/netfilter.sh
 source "$root/local/cluster/netfilter.sh"
-# shellcheck source=node.sh
+# shellcheck source=SCRIPTDIR/node.sh
 source "$root/local/cluster/node.sh"
 kubectl() { "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
 
@@ -147,7 +147,7 @@ up() {
   lock
   # Refusals come before anything is created, so they change nothing.
   why=$(node_preflight); [[ -z $why ]] || { log "$why"; return 1; }
-  # shellcheck source=../toolchain/tools.sh
+  # shellcheck source=SCRIPTDIR/../toolchain/tools.sh
   source "$root/local/toolchain/tools.sh" cluster node >/dev/null || exit 1
   # (the whole list first: grep -m1 closing the pipe early would fail the pipeline)
   local images
@@ -243,7 +243,8 @@ scan_procs() {
   [[ $bins != " " ]] || return 0
   for d in /proc/[0-9]*; do
     pid=${d#/proc/}
-    exe=$(proc_exe "$pid") && [[ -n $exe && $bins == *" $exe "* ]] || continue
+    exe=$(proc_exe "$pid") || continue
+    [[ -n $exe && $bins == *" $exe "* ]] || continue
     tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -qF -e "$STATE/" -e "$NODE_RUN/" &&
       echo "process: $(basename "$exe") (pid $pid)"
   done
@@ -274,7 +275,7 @@ status() {
   if [[ $(ledger_state) != current ]]; then
     echo "cluster '$CLUSTER': absent"
     local left; left=$(leftovers | sort -u)
-    [[ -z $left ]] || { echo "left on the host by its last run:"; echo "$left" | sed 's/^/  /'; }
+    [[ -z $left ]] || { echo "left on the host by its last run:"; sed 's/^/  /' <<<"$left"; }
     return 3
   fi
   if cp_running && [[ -x $TOOLS_BIN/kubectl ]] && api_ready; then

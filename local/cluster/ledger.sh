@@ -110,7 +110,7 @@ pidrec_stop() {
 # forks: bash opens files without close-on-exec.
 close_fds() {
   local fd
-  for fd in /proc/$BASHPID/fd/*; do
+  for fd in "/proc/$BASHPID/fd"/*; do
     fd=${fd##*/}
     if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
   done
