@@ -275,7 +275,7 @@ status() {
   if [[ $(ledger_state) != current ]]; then
     echo "cluster '$CLUSTER': absent"
     local left; left=$(leftovers | sort -u)
-    [[ -z $left ]] || { echo "left on the host by its last run:"; sed 's/^/  /' <<<"$left"; }
+    if [[ -n $left ]]; then echo "left on the host by its last run:"; echo "  ${left//$'\n'/$'\n'  }"; fi
     return 3
   fi
   if cp_running && [[ -x $TOOLS_BIN/kubectl ]] && api_ready; then
