@@ -364,8 +364,13 @@ node_up() {
   wait_for 60 "CoreDNS to sync with the API server" curl -fsS http://127.0.0.1:10181/ready || { show_log coredns; return 1; }
   local p
   for p in "${NODE_PROCS[@]}"; do proc_alive "$p" || { nlog "$p exited"; show_log "$p"; return 1; }; done
-  nf_record_up
-  sysctl_record_ours
+  # Once per node lifetime: a later `up` of the running node must not claim what others
+  # created or changed since.
+  if ! ledger_has node-started; then
+    nf_record_up
+    sysctl_record_ours
+    ledger_add node-started
+  fi
   NODE_READY_SECONDS=$((SECONDS - t0))
   nlog "node $NODE_NAME Ready in ${NODE_READY_SECONDS}s ($ip, zone $NODE_ZONE, pods $POD_CIDR)"
 }
