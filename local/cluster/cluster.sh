@@ -60,7 +60,8 @@ source "$root/local/cluster/ledger.sh"
 source "$root/local/cluster/netfilter.sh"
 # shellcheck source=SCRIPTDIR/node.sh
 source "$root/local/cluster/node.sh"
-kubectl() { "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
+# Its discovery cache in the state dir too: by default kubectl creates ~/.kube/cache.
+kubectl() { "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" --cache-dir "$STATE/kube-cache" "$@"; }
 
 lock() {
   exec {LOCK_FD}>>"$LOCK_FILE"
