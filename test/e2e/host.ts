@@ -60,10 +60,20 @@ export function listeningSockets(pids: Set<number>): ListeningSocket[] {
         const i = local.lastIndexOf(":");
         const address = local.slice(0, i).replace(/^\[|\]$/g, "").replace(/%.*$/, "");
         for (const m of l.matchAll(/\("([^"]+)",pid=(\d+)/g)) {
-            if (pids.has(Number(m[2]))) found.push({ proto: cols[0], address, port: Number(local.slice(i + 1)), process: m[1], pid: Number(m[2]) });
+            const pid = Number(m[2]);
+            if (pids.has(pid)) found.push({ proto: cols[0], address, port: Number(local.slice(i + 1)), process: exeName(pid) ?? m[1], pid });
         }
     }
     return found;
+}
+
+/** The executable's name: ss prints the kernel's 15-character comm ("kube-controller"). */
+function exeName(pid: number): string | undefined {
+    try {
+        return path.basename(fs.readlinkSync(`/proc/${pid}/exe`));
+    } catch {
+        return undefined;
+    }
 }
 
 export const isLoopback = (address: string) => address.startsWith("127.") || address === "::1";
