@@ -165,6 +165,12 @@ up() {
     log "cluster '$CLUSTER' is already running"
   else
     cp_drop_stale_pidfiles
+    # A cluster saved by an older version of this script binds 0.0.0.0, and `kwokctl start`
+    # would bring it back so: recreate it instead (its Pulumi state stays in backend/).
+    if [[ -d $KWOK_CLUSTER_DIR ]] && ! grep -qs 'bindAddress: 127.0.0.1' "$KWOK_CLUSTER_DIR/kwok.yaml"; then
+      log "the saved cluster '$CLUSTER' does not bind to 127.0.0.1 only (made by an older version): recreating it"
+      rm -rf "$KWOK_CLUSTER_DIR"
+    fi
     if [[ -d $KWOK_CLUSTER_DIR ]]; then
       log "starting the existing cluster '$CLUSTER' ..."
       quietly kwokctl start cluster --name "$CLUSTER"
