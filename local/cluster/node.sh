@@ -1,13 +1,15 @@
 # shellcheck shell=bash
 # The local cluster's real node: containerd + runc, the CNI bridge, a kubelet registering one
 # node, kube-proxy (iptables), CoreDNS and kube-router's NetworkPolicy firewall, all host
-# processes started and stopped by pid. Sourced by local/cluster/cluster.sh; not a program.
+# processes started and stopped by pid records checked against the process (ledger.sh). Sourced
+# by local/cluster/cluster.sh; not a program.
 #
 # Host facts this is written for (../shared/reviews/node-feasibility.md): cgroup v1 without
 # systemd (kubelet cgroupDriver cgroupfs + failCgroupV1: false); no CAP_SYS_RESOURCE (containerd
 # restrict_oom_score_adj, kubelet oomScoreAdj 0); no IPVS (kube-proxy iptables mode); no
 # registry (every image is built by local/images/build.sh and imported). The kubelet and kube-proxy
-# rewrite kernel settings; `node_down` puts back the values read before the first `node_up`.
+# rewrite kernel settings; `node_down` puts back the values read before the first `node_up`, each
+# only if it still holds the value our node left (review m15).
 #
 # One real node per host: its bridge, iptables chains and pod cgroups are host-global. The owner
 # file records which cluster's state dir the running node belongs to (and the boot it ran in);
