@@ -5,14 +5,26 @@
 # kube-router's NetworkPolicy firewall, running real containers from locally built images.
 # No downloads, no registry.
 #
-#   bash local/cluster/cluster.sh up       # start (or keep) the cluster; writes $STATE/kubeconfig
-#   bash local/cluster/cluster.sh status   # what runs, its node, and anything of ours left on the host
-#   bash local/cluster/cluster.sh down     # stop everything by pid, remove what it created, restore
-#                                    # the kernel settings; nothing is left behind
-#   bash local/cluster/cluster.sh check    # can this host run the real node? (prints why not)
+#   bash local/cluster/cluster.sh up        # start (or keep) the cluster; writes $STATE/kubeconfig
+#   bash local/cluster/cluster.sh status    # what runs, its node, and anything of ours left on the host
+#   bash local/cluster/cluster.sh down      # stop and remove what this cluster's `up` created (its
+#                                     # ledger), restore the kernel settings it changed
+#   bash local/cluster/cluster.sh check     # can this host run the real node? (prints why not)
+#   bash local/cluster/cluster.sh leftovers # one line per thing of ours still on the host
 #
 # Environment: TASKFLOW_STATE_DIR (default .state/ in the project) holds the cluster's files and
 # its kubeconfig; TASKFLOW_CLUSTER (default "taskflow") names it. One real node per host.
+# TASKFLOW_KEEP_FAILED=1 keeps a cluster whose `up` failed (otherwise it is removed).
+#
+# Safe on a person's machine (local/cluster/ledger.sh, netfilter.sh):
+#   - every control-plane port listens on 127.0.0.1 only; beyond loopback there is only the
+#     kubelet's 10250 on the node IP (the API server dials it there for logs/exec/port-forward;
+#     client certificates only) and CoreDNS on the pod bridge's gateway (the pods' resolver);
+#   - `up` writes a ledger as it creates things; `down` removes what the ledger lists and what
+#     hangs off it, never anything matched by name, and does nothing without a ledger;
+#   - pids are checked against the process's start time and executable before any signal;
+#   - `up` and `down` hold a host-wide lock; an `up` that fails midway removes what it made;
+#   - `down`, `status`, `check` and `leftovers` need no toolchain.
 #
 # The API server runs with authorization and admission on, so Pod Security admission is real:
 # a namespace labelled pod-security.kubernetes.io/enforce=restricted refuses a non-compliant pod.
@@ -23,29 +35,75 @@ mkdir -p "$STATE"; STATE=$(cd "$STATE" && pwd)
 CLUSTER=${TASKFLOW_CLUSTER:-taskflow}
 export KWOK_WORKDIR=$STATE/kwok
 KUBECONFIG_OUT=$STATE/kubeconfig
-KWOK_PKI=$KWOK_WORKDIR/clusters/$CLUSTER/pki
+KWOK_CLUSTER_DIR=$KWOK_WORKDIR/clusters/$CLUSTER
+KWOK_PKI=$KWOK_CLUSTER_DIR/pki
+LEDGER_DIR=$STATE/ledger
+# Host-wide, like the node: two `up`s (npm start beside an e2e run) must not interleave. Not the
+# lock file a caller may hold around us (flock(1) on the same file from a child would deadlock).
+LOCK_FILE=${TASKFLOW_NODE_LOCK:-/run/taskflow-node.lock}
+CP_PROCS=(etcd kube-apiserver kube-controller-manager kube-scheduler)
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 # quietly CMD... : kwokctl logs JSON lines; keep them in the state dir, show them on failure.
 quietly() {
-  "$@" >>"$STATE/kwokctl.log" 2>&1 && return 0
+  run_clean "$@" >>"$STATE/kwokctl.log" 2>&1 && return 0
   local rc=$?; log "'$*' failed ($rc); its log ($STATE/kwokctl.log):"; tail -20 "$STATE/kwokctl.log" >&2; return $rc
 }
 
-# shellcheck source=../toolchain/tools.sh
-source "$root/local/toolchain/tools.sh" cluster node >/dev/null || exit 1
-# shellcheck source=node.sh
+# Only the toolchain's locations (no recipe runs, nothing is built): `down`, `status`, `check`
+# and `leftovers` must work with the tools cache gone (review m12). `up` sources the recipes.
+# shellcheck source=SCRIPTDIR/../toolchain/common.sh
+source "$root/local/toolchain/common.sh"
+# shellcheck source=SCRIPTDIR/ledger.sh
+source "$root/local/cluster/ledger.sh"
+# shellcheck source=SCRIPTDIR/netfilter.sh
+source "$root/local/cluster/netfilter.sh"
+# shellcheck source=SCRIPTDIR/node.sh
 source "$root/local/cluster/node.sh"
-# (the whole list first: grep -m1 closing the pipe early would fail the pipeline)
-_images=$(bash "$root/local/images/build.sh" list)
-# shellcheck disable=SC2034 # used by cluster/node.sh (containerd's sandbox image)
-PAUSE_IMAGE=$(grep -m1 /pause: <<<"$_images")
-kubectl() { "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
+# Its discovery cache in the state dir too: by default kubectl creates ~/.kube/cache.
+kubectl() { "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" --cache-dir "$STATE/kube-cache" "$@"; }
 
-cluster_exists() { kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER"; }
+lock() {
+  exec {LOCK_FD}>>"$LOCK_FILE"
+  if ! flock -n "$LOCK_FD"; then
+    log "another cluster.sh up/down holds $LOCK_FILE; waiting (up to 15 min) ..."
+    flock -w 900 "$LOCK_FD" || { log "gave up waiting for $LOCK_FILE"; exit 1; }
+  fi
+}
+
 api_ready() { [[ -f $KUBECONFIG_OUT ]] && kubectl get --raw /readyz --request-timeout=5s >/dev/null 2>&1; }
 
-config_file() { # the kwokctl configuration: our binaries, admission on
+# --- control plane (kwokctl starts it; we record and check what it started) --------------------
+cp_running() { # every control-plane process of ours runs (identity checked)
+  [[ $(ledger_state) == current ]] || return 1
+  local p; for p in "${CP_PROCS[@]}"; do pidrec_check "$LEDGER_DIR/pids/$p.pid" || return 1; done
+}
+# kwokctl trusts its own pid files as they are (kill -0, then SIGKILL at delete): drop every one
+# that does not name the process we recorded, so it neither skips a component nor kills a stranger.
+cp_drop_stale_pidfiles() {
+  local f p pid
+  for f in "$KWOK_CLUSTER_DIR"/pids/*.pid; do
+    [[ -f $f ]] || continue
+    p=$(basename "$f" .pid); pid=$(cat "$f" 2>/dev/null)
+    if pidrec_check "$LEDGER_DIR/pids/$p.pid" && [[ $(pidrec_pid "$LEDGER_DIR/pids/$p.pid") == "$pid" ]]; then continue; fi
+    rm -f "$f"
+  done
+}
+cp_record() { # what kwokctl started, with start time and executable
+  local p pid
+  for p in "${CP_PROCS[@]}"; do
+    ledger_add bin "$p" "$(readlink -f "$TOOLS_BIN/$p")"
+    pid=$(cat "$KWOK_CLUSTER_DIR/pids/$p.pid" 2>/dev/null) || { log "kwokctl left no pid file for $p"; return 1; }
+    pidrec_write "$LEDGER_DIR/pids/$p.pid" "$pid" "$TOOLS_BIN/$p" || { log "$p (pid $pid) is not running $TOOLS_BIN/$p"; return 1; }
+  done
+}
+cp_stop() {
+  local i
+  for ((i = ${#CP_PROCS[@]} - 1; i >= 0; i--)); do pidrec_stop "$LEDGER_DIR/pids/${CP_PROCS[i]}.pid" "${CP_PROCS[i]}" 20; done
+  rm -f "$KWOK_CLUSTER_DIR"/pids/*.pid
+}
+
+config_file() { # the kwokctl configuration: our binaries, admission on, loopback only
   local f=$STATE/kwokctl-$CLUSTER.yaml
   cat > "$f" <<YAML
 apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -58,6 +116,11 @@ options:
   kubeSchedulerBinary: $TOOLS_BIN/kube-scheduler
   kubectlBinary: $TOOLS_BIN/kubectl
   etcdBinary: $TOOLS_BIN/etcd
+  # kwokctl's default is 0.0.0.0 for etcd (plain HTTP, no auth: anyone who reaches this host
+  # could write a privileged pod into etcd, which the real root kubelet would then run), the
+  # API server, controller-manager and scheduler (review B3). Everything that talks to them
+  # (the kubelet, kube-proxy, CoreDNS, kube-router, kubectl) does so over 127.0.0.1.
+  bindAddress: 127.0.0.1
   # No kwok controller: it would manage every node (the real one included), fake pod states
   # and even "complete" Job pods that never ran. The real kubelet owns the node here.
   disable: [kwok-controller]
@@ -77,63 +140,165 @@ YAML
   echo "$f"
 }
 
+# --- up ----------------------------------------------------------------------------------------
 up() {
   local t0=$SECONDS why
   why=$(node_check)
   [[ -z $why ]] || { log "this host cannot run the real node: $why"; return 4; }
-  node_owner_check || return 1
-  if cluster_exists; then
-    if api_ready; then log "cluster '$CLUSTER' is already running"; else
+  lock
+  # Refusals come before anything is created, so they change nothing.
+  why=$(node_preflight); [[ -z $why ]] || { log "$why"; return 1; }
+  # shellcheck source=SCRIPTDIR/../toolchain/tools.sh
+  source "$root/local/toolchain/tools.sh" cluster node >/dev/null || exit 1
+  # (the whole list first: grep -m1 closing the pipe early would fail the pipeline)
+  local images
+  images=$(bash "$root/local/images/build.sh" list)
+  # shellcheck disable=SC2034 # used by cluster/node.sh (containerd's sandbox image)
+  PAUSE_IMAGE=$(grep -m1 /pause: <<<"$images")
+
+  ledger_open
+  trap 'up_failed $?' EXIT
+  trap 'exit 130' INT; trap 'exit 143' TERM
+  # kwok writes the cluster's CA and admin key (mode 0640) under its work dir: keep it private.
+  (umask 077; mkdir -p "$KWOK_WORKDIR"); chmod 700 "$KWOK_WORKDIR"
+  if cp_running; then
+    log "cluster '$CLUSTER' is already running"
+  else
+    cp_drop_stale_pidfiles
+    # A cluster saved by an older version of this script binds 0.0.0.0, and `kwokctl start`
+    # would bring it back so: recreate it instead (its Pulumi state stays in backend/).
+    if [[ -d $KWOK_CLUSTER_DIR ]] && ! grep -qs 'bindAddress: 127.0.0.1' "$KWOK_CLUSTER_DIR/kwok.yaml"; then
+      log "the saved cluster '$CLUSTER' does not bind to 127.0.0.1 only (made by an older version): recreating it"
+      rm -rf "$KWOK_CLUSTER_DIR"
+    fi
+    if [[ -d $KWOK_CLUSTER_DIR ]]; then
       log "starting the existing cluster '$CLUSTER' ..."
       quietly kwokctl start cluster --name "$CLUSTER"
+    else
+      log "creating cluster '$CLUSTER' (Kubernetes $KUBERNETES_VERSION, kwok $KWOK_VERSION, binary runtime) ..."
+      # --kubeconfig "": no context in ~/.kube/config (kwokctl would add one, with the admin
+      # key inlined, and make it current); ours is $KUBECONFIG_OUT only.
+      quietly kwokctl create cluster --name "$CLUSTER" --config "$(config_file)" --kubeconfig "" --wait 120s
     fi
-  else
-    log "creating cluster '$CLUSTER' (Kubernetes $KUBERNETES_VERSION, kwok $KWOK_VERSION, binary runtime) ..."
-    quietly kwokctl create cluster --name "$CLUSTER" --config "$(config_file)" --wait 120s
+    cp_record
   fi
-  kwokctl get kubeconfig --name "$CLUSTER" > "$KUBECONFIG_OUT.tmp"
-  chmod 600 "$KUBECONFIG_OUT.tmp"; mv "$KUBECONFIG_OUT.tmp" "$KUBECONFIG_OUT"
+  # The admin kubeconfig carries the admin key inline: created private, never world-readable.
+  (umask 077; kwokctl get kubeconfig --name "$CLUSTER" > "$KUBECONFIG_OUT.tmp")
+  mv "$KUBECONFIG_OUT.tmp" "$KUBECONFIG_OUT"
   local i
   for i in $(seq 60); do api_ready && break; sleep 1; done
-  api_ready || { log "the API server did not become ready; logs: kwokctl logs kube-apiserver --name $CLUSTER"; return 1; }
+  api_ready || { log "the API server did not become ready; logs: $KWOK_CLUSTER_DIR/logs/kube-apiserver.log"; return 1; }
   node_up || { log "the real node did not start; its logs are in $STATE/node/"; return 1; }
   # The ServiceAccount admission plugin refuses pods until their namespace's default
   # ServiceAccount exists; wait for the controller-manager to create it in `default`.
   for i in $(seq 60); do kubectl get serviceaccount default -n default >/dev/null 2>&1 && break; sleep 1; done
+  trap - EXIT INT TERM
   log "cluster '$CLUSTER' ready in $((SECONDS - t0))s (the node ${NODE_READY_SECONDS}s of it); KUBECONFIG=$KUBECONFIG_OUT"
 }
 
+# An `up` that failed (or was interrupted) removes what it created (review m14), after keeping
+# the logs; TASKFLOW_KEEP_FAILED=1 leaves it for inspection instead.
+up_failed() {
+  local rc=$1
+  trap - EXIT INT TERM
+  ((rc != 0)) || return 0
+  set +e
+  mkdir -p "$STATE/failed-up"
+  cp -r "$KWOK_CLUSTER_DIR/logs/." "$STATE/failed-up/" 2>/dev/null
+  cp "$NODE_DIR"/*.log "$STATE/failed-up/" 2>/dev/null
+  if [[ -n ${TASKFLOW_KEEP_FAILED:-} ]]; then
+    log "up failed ($rc); TASKFLOW_KEEP_FAILED is set, so the half-created cluster stays (remove it: cluster.sh down)"
+  else
+    log "up failed ($rc): removing the half-created cluster (logs kept in $STATE/failed-up/; TASKFLOW_KEEP_FAILED=1 keeps the cluster)"
+    teardown
+  fi
+  exit "$rc"
+}
+
+# --- down --------------------------------------------------------------------------------------
 down() {
-  node_down
-  if cluster_exists; then
-    log "deleting cluster '$CLUSTER' ..."
-    quietly kwokctl delete cluster --name "$CLUSTER" || true
-  fi
-  rm -f "$KUBECONFIG_OUT"
-  # kwokctl stops its processes by pid file; make sure nothing of this cluster survives.
-  local left=()
-  mapfile -t left < <(pgrep -f -- "$KWOK_WORKDIR/clusters/$CLUSTER/" || true)
-  if ((${#left[@]})); then
-    log "stopping leftover processes: ${left[*]}"
-    kill "${left[@]}" 2>/dev/null || true; sleep 1; kill -9 "${left[@]}" 2>/dev/null || true
-  fi
+  lock
+  case $(ledger_state) in
+    absent)
+      log "no owner record for cluster '$CLUSTER' ($LEDGER_DIR/created): nothing was started by it on this host (or its down already ran); nothing touched"
+      return 0 ;;
+    stale)
+      # Processes, interfaces, chains, netns, mounts and cgroups did not survive the reboot;
+      # anything like them now belongs to someone else. Only our files go.
+      log "the owner record of cluster '$CLUSTER' is from an earlier boot: nothing of it runs; removing its files only"
+      rm -rf "$KWOK_CLUSTER_DIR" "$KUBECONFIG_OUT" "$LEDGER_DIR"
+      return 0 ;;
+  esac
+  teardown
   log "cluster '$CLUSTER' is down"
 }
 
+teardown() { # everything the ledger lists; the ledger stays as $LEDGER_DIR.done (what `leftovers` checks)
+  node_down
+  cp_stop
+  log "deleting cluster '$CLUSTER' ..."
+  rm -rf "$KWOK_CLUSTER_DIR" "$KUBECONFIG_OUT" "$KUBECONFIG_OUT.tmp"
+  rm -rf "$LEDGER_DIR.done"; mv "$LEDGER_DIR" "$LEDGER_DIR.done"
+}
+
+# --- status and leftovers (read-only) ----------------------------------------------------------
+# Processes running one of the binaries `up` recorded with this cluster's state dir (or, for
+# the node's, its run dir) in their arguments: a check of the ledger that does not trust it.
+scan_procs() {
+  local bins d pid exe
+  bins=" $(ledger_list bin | awk '{ printf "%s ", $2 }')"
+  [[ $bins != " " ]] || return 0
+  for d in /proc/[0-9]*; do
+    pid=${d#/proc/}
+    exe=$(proc_exe "$pid") || continue
+    [[ -n $exe && $bins == *" $exe "* ]] || continue
+    tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -qF -e "$STATE/" -e "$NODE_RUN/" &&
+      echo "process: $(basename "$exe") (pid $pid)"
+  done
+  return 0
+}
+
+leftovers() {
+  # The live ledger, or the receipt of the last down (this boot): either says what was ours.
+  [[ -f $LEDGER_DIR/created ]] || LEDGER_DIR=$LEDGER_DIR.done
+  [[ $(ledger_state) == current ]] || return 0
+  local p
+  for p in "${CP_PROCS[@]}"; do
+    pidrec_check "$LEDGER_DIR/pids/$p.pid" && echo "process: $p (pid $(pidrec_pid "$LEDGER_DIR/pids/$p.pid"))"
+  done
+  scan_procs
+  node_leftovers
+  local k before ours now
+  while read -r k before; do
+    ours=$(ledger_list sysctl-ours | awk -v k="$k" '$1 == k { sub(/^[^ ]+ /, ""); v = $0 } END { print v }')
+    now=$(sysctl_get "$k")
+    [[ -n $ours && $(sysctl_decide "$before" "$ours" "$now") == restore ]] && echo "kernel setting: $k=$now (before up: $before)"
+  done < <(ledger_list sysctl)
+  [[ -d $KWOK_CLUSTER_DIR ]] && [[ $LEDGER_DIR == *.done ]] && echo "files: $KWOK_CLUSTER_DIR"
+  return 0
+}
+
 status() {
-  if ! cluster_exists; then
+  if [[ $(ledger_state) != current ]]; then
     echo "cluster '$CLUSTER': absent"
-    local left; left=$(node_leftovers)
-    [[ -z $left ]] || { echo "left on the host by a real node:"; echo "$left" | sed 's/^/  /'; }
+    local left; left=$(leftovers | sort -u)
+    if [[ -n $left ]]; then echo "left on the host by its last run:"; echo "  ${left//$'\n'/$'\n'  }"; fi
     return 3
   fi
-  if api_ready; then
+  if cp_running && [[ -x $TOOLS_BIN/kubectl ]] && api_ready; then
     echo "cluster '$CLUSTER': running (KUBECONFIG=$KUBECONFIG_OUT)"
     kubectl get nodes -o wide -L topology.kubernetes.io/zone
-    node_status
+  elif cp_running; then
+    echo "cluster '$CLUSTER': running (KUBECONFIG=$KUBECONFIG_OUT; no kubectl in $TOOLS_BIN to ask it more)"
   else
-    echo "cluster '$CLUSTER': stopped"; return 3
+    echo "cluster '$CLUSTER': not running (partly started or stopped: cluster.sh down removes it)"
   fi
+  local p
+  for p in "${CP_PROCS[@]}"; do
+    if pidrec_check "$LEDGER_DIR/pids/$p.pid"; then echo "  $p: running (pid $(pidrec_pid "$LEDGER_DIR/pids/$p.pid"))"; else echo "  $p: stopped"; fi
+  done
+  if node_mine; then node_status; else echo "  real node: $( (node_owner || echo none) | sed 's/^/owned by /')"; fi
+  cp_running || return 3
 }
 
 case ${1:-} in
@@ -141,6 +306,6 @@ case ${1:-} in
   down) down ;;
   status) status ;;
   check) why=$(node_check); if [[ -n $why ]]; then echo "$why"; exit 4; fi ;;
-  leftovers) node_leftovers ;;
+  leftovers) leftovers | sort -u ;;
   *) echo "usage: $0 up|down|status|check|leftovers" >&2; exit 2 ;;
 esac

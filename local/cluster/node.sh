@@ -1,29 +1,35 @@
 # shellcheck shell=bash
 # The local cluster's real node: containerd + runc, the CNI bridge, a kubelet registering one
 # node, kube-proxy (iptables), CoreDNS and kube-router's NetworkPolicy firewall, all host
-# processes started and stopped by pid. Sourced by local/cluster/cluster.sh; not a program.
+# processes started and stopped by pid records checked against the process (ledger.sh). Sourced
+# by local/cluster/cluster.sh; not a program.
 #
 # Host facts this is written for (../shared/reviews/node-feasibility.md): cgroup v1 without
 # systemd (kubelet cgroupDriver cgroupfs + failCgroupV1: false); no CAP_SYS_RESOURCE (containerd
 # restrict_oom_score_adj, kubelet oomScoreAdj 0); no IPVS (kube-proxy iptables mode); no
 # registry (every image is built by local/images/build.sh and imported). The kubelet and kube-proxy
-# rewrite kernel settings; `node_down` puts back the values read before the first `node_up`.
+# rewrite kernel settings; `node_down` puts back the values read before the first `node_up`, each
+# only if it still holds the value our node left (review m15).
 #
 # One real node per host: its bridge, iptables chains and pod cgroups are host-global. The owner
-# file records which cluster's state dir the running node belongs to.
+# file records which cluster's state dir the running node belongs to (and the boot it ran in);
+# that cluster's ledger (ledger.sh) lists everything the node created, and `node_down` removes
+# exactly that (netfilter.sh says how a chain is known to be ours).
 
 NODE_NAME=${TASKFLOW_NODE_NAME:-taskflow-node}
 NODE_ZONE=${TASKFLOW_NODE_ZONE:-us-east-1a}
 POD_CIDR=10.244.0.0/24
 POD_GATEWAY=10.244.0.1 # the bridge's address: pods' default route, and where CoreDNS listens
 BRIDGE=tfbr0
+# The CNI network's name: the bridge and portmap plugins tag each pod's iptables rules with it
+# (comment 'name: "<net>" id: "<sandbox>"'), so it must not be a name someone else's CNI uses.
+CNI_NET=taskflow-local-node
 NODE_DIR=$STATE/node
 # Sockets and containerd's state need short paths (a unix socket path is at most 107 bytes, and
 # containerd puts shim sockets under its state dir), so they live under /run, not the state dir.
 NODE_RUN=/run/taskflow-node
 CTR_SOCK=$NODE_RUN/containerd.sock
 NODE_OWNER=$NODE_RUN/owner
-SYSCTL_SNAPSHOT=$NODE_RUN/sysctl-before
 # Everything the kubelet, kube-proxy, kube-router and the CNI plugins may change.
 NODE_SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward net.ipv6.conf.all.forwarding
@@ -32,6 +38,9 @@ NODE_SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on
   net.netfilter.nf_conntrack_tcp_timeout_close_wait)
 # Started in this order, stopped in reverse.
 NODE_PROCS=(containerd coredns kubelet kube-proxy kube-router)
+# Host directories the node's programs create when missing (containerd's netns mounts, the CNI
+# result cache); removed at `down` only if `up` created them and they are empty again.
+NODE_HOST_DIRS=(/run/netns /var/run/netns /var/lib/cni/results /var/lib/cni)
 
 nlog() { printf '[node] %s\n' "$*" >&2; }
 
@@ -48,44 +57,49 @@ node_check() {
   ipset list -n >/dev/null 2>&1 || { echo "ipset does not work here (kube-router's NetworkPolicy sets need CONFIG_IP_SET)"; return; }
 }
 
-node_owner_check() { # fails when another cluster's real node runs on this host
-  [[ -f $NODE_OWNER ]] || return 0
-  local owner; owner=$(cat "$NODE_OWNER")
-  [[ $owner == "$STATE" ]] && return 0
-  if [[ -f $owner/node/containerd.pid ]] && kill -0 "$(cat "$owner/node/containerd.pid")" 2>/dev/null; then
-    log "another local cluster's real node runs on this host (state dir $owner); one real node per host."
-    log "stop it first: TASKFLOW_STATE_DIR=$owner bash local/cluster/cluster.sh down"
-    return 1
+# node_owner: the state dir whose cluster owns the node this boot (fails when none does).
+node_owner() {
+  local s="" b=""
+  [[ -f $NODE_OWNER ]] || return 1
+  { read -r s; read -r b; } < "$NODE_OWNER" || true
+  [[ -n $s && $b == "$BOOT_ID" ]] || return 1
+  echo "$s"
+}
+node_mine() { [[ $(node_owner) == "$STATE" ]]; }
+
+# node_preflight: why `up` must not start a node here ("" when it may). Runs before anything
+# is created, so a refusal changes nothing.
+node_preflight() {
+  local owner c h
+  if owner=$(node_owner) && [[ $owner != "$STATE" ]]; then
+    if [[ -f $owner/ledger/created ]]; then
+      echo "another local cluster's real node runs on this host (state dir $owner); one real node per host. Stop it first: TASKFLOW_STATE_DIR=$owner bash local/cluster/cluster.sh down"
+      return
+    fi
+    nlog "the node's owner ($owner) has no ledger any more (its state dir was deleted); taking over"
   fi
+  node_mine && return 0 # a node of ours: everything below is in our ledger
+  c=$(nf_foreign_owner)
+  [[ -z $c ]] || { echo "another kube-proxy or kube-router already programs this host ($c exists; k3s, kubeadm, minikube?). Ours would share its chains and could not tell them apart at down; stop it, or use another machine"; return; }
+  ip link show "$BRIDGE" >/dev/null 2>&1 && { echo "interface $BRIDGE exists but no ledger of ours created it (an older version's leftover?); check it and remove it: ip link del $BRIDGE"; return; }
+  for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
+    [[ -d $h ]] && { echo "cgroup $h exists: another kubelet (k3s, kubeadm?) runs pods here, or an older version left it; ours would share it"; return; }
+  done
+  return 0
 }
 
 node_ip() { ip -4 -o addr show scope global | awk '{ split($4, a, "/"); print a[1]; exit }'; }
 
 # --- processes ---------------------------------------------------------------------------------
-# start_proc NAME CMD... : in its own session (so a stop reaches its children), pid and log in
-# the node dir.
+# start_proc NAME CMD... : in its own session (so a stop reaches its children), output to the
+# node dir, recorded with its start time and executable (ledger.sh).
 start_proc() {
-  local name=$1; shift
-  setsid "$@" >>"$NODE_DIR/$name.log" 2>&1 < /dev/null &
-  echo $! > "$NODE_DIR/$name.pid"
+  local name=$1 pid; shift
+  pid=$(run_detached "$NODE_DIR/$name.log" "$@")
+  pidrec_write "$LEDGER_DIR/pids/$name.pid" "$pid" "$1" || { nlog "$name (pid $pid) exited at once"; return 1; }
 }
-proc_alive() { [[ -f $NODE_DIR/$1.pid ]] && kill -0 "$(cat "$NODE_DIR/$1.pid")" 2>/dev/null; }
-# stop_proc NAME [SECONDS] : SIGTERM, wait for the exit, SIGKILL after SECONDS (default 20).
-stop_proc() {
-  local name=$1 limit=${2:-20} pid i
-  [[ -f $NODE_DIR/$name.pid ]] || return 0
-  pid=$(cat "$NODE_DIR/$name.pid")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < limit * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-      nlog "$name (pid $pid) ignored SIGTERM for ${limit}s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
-  fi
-  rm -f "$NODE_DIR/$name.pid"
-}
+proc_alive() { pidrec_check "$LEDGER_DIR/pids/$1.pid"; }
+stop_proc() { pidrec_stop "$LEDGER_DIR/pids/$1.pid" "$1" "${2:-20}"; }
 wait_for() { # wait_for SECONDS WHAT CMD... : polls CMD every 0.5 s
   local limit=$1 what=$2 i; shift 2
   for ((i = 0; i < limit * 2; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
@@ -95,22 +109,31 @@ show_log() { nlog "last lines of $NODE_DIR/$1.log:"; tail -15 "$NODE_DIR/$1.log"
 
 # --- kernel settings ---------------------------------------------------------------------------
 sysctl_snapshot() { # once per node lifetime: the values before any of our processes touched them
-  [[ -f $SYSCTL_SNAPSHOT ]] && return 0
   local k v
+  [[ -n $(ledger_list sysctl) ]] && return 0
   for k in "${NODE_SYSCTLS[@]}"; do
-    v=$(sysctl -n "$k" 2>/dev/null) && printf '%s=%s\n' "$k" "$v"
-  done > "$SYSCTL_SNAPSHOT.tmp"
-  mv "$SYSCTL_SNAPSHOT.tmp" "$SYSCTL_SNAPSHOT"
+    v=$(sysctl_get "$k") && [[ -n $v ]] && ledger_add sysctl "$k" "$v"
+  done
+  return 0
 }
-sysctl_restore() {
-  [[ -f $SYSCTL_SNAPSHOT ]] || return 0
-  local line changed=()
-  while IFS= read -r line; do
-    [[ $(sysctl -n "${line%%=*}" 2>/dev/null) == "${line#*=}" ]] && continue
-    sysctl -qw "$line" >/dev/null 2>&1 && changed+=("$line")
-  done < "$SYSCTL_SNAPSHOT"
-  ((${#changed[@]} == 0)) || nlog "kernel settings restored: ${changed[*]}"
-  rm -f "$SYSCTL_SNAPSHOT"
+sysctl_record_ours() { # the values our node left: what `down` may put back
+  local k v
+  while read -r k _; do v=$(sysctl_get "$k") && ledger_add sysctl-ours "$k" "$v"; done < <(ledger_list sysctl)
+}
+sysctl_restore() { # per key: restore only what still holds our value (sysctl_decide)
+  local k before ours now restored=() kept=()
+  while read -r k before; do
+    ours=$(ledger_list sysctl-ours | awk -v k="$k" '$1 == k { sub(/^[^ ]+ /, ""); v = $0 } END { print v }')
+    now=$(sysctl_get "$k")
+    # `up` failed before it recorded our values: the value now is the one our processes left.
+    [[ -n $ours ]] || ours=$now
+    case $(sysctl_decide "$before" "$ours" "$now") in
+      restore) sysctl -qw "$k=$before" >/dev/null 2>&1 && restored+=("$k=$before") ;;
+      keep) kept+=("$k=$now (ours was $ours)") ;;
+    esac
+  done < <(ledger_list sysctl)
+  ((${#restored[@]} == 0)) || nlog "kernel settings restored: ${restored[*]}"
+  ((${#kept[@]} == 0)) || nlog "kernel settings changed by someone else since up, left as they are: ${kept[*]}"
 }
 
 # --- configuration files -----------------------------------------------------------------------
@@ -169,7 +192,7 @@ write_cni_config() {
   cat > "$NODE_DIR/cni/net.d/10-taskflow.conflist" <<JSON
 {
   "cniVersion": "1.0.0",
-  "name": "taskflow",
+  "name": "$CNI_NET",
   "plugins": [
     {
       "type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": true, "hairpinMode": true,
@@ -263,13 +286,34 @@ COREFILE
 }
 
 # --- up ----------------------------------------------------------------------------------------
+# node_record_dirs: host directories that do not exist yet and that our programs may create.
+node_record_dirs() {
+  local d
+  for d in "$NODE_RUN" "${NODE_HOST_DIRS[@]}"; do [[ -e $d ]] || ledger_add dir "$d"; done
+  return 0
+}
+node_record_cgroups() { # the kubelet's kubepods tree (cgroupfs driver), in every hierarchy
+  local h
+  for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+    [[ -d ${h}kubepods ]] || ledger_add cgroup "${h}kubepods"
+  done
+}
+
 node_up() {
-  local t0=$SECONDS ip
+  local t0=$SECONDS ip why
   ip=$(node_ip); [[ -n $ip ]] || { log "no global IPv4 address on this host for the node"; return 1; }
+  why=$(node_preflight); [[ -z $why ]] || { log "$why"; return 1; }
+  node_record_dirs
   mkdir -p "$NODE_DIR" "$NODE_RUN"
-  node_owner_check || return 1
-  echo "$STATE" > "$NODE_OWNER"
+  printf '%s\n%s\n' "$STATE" "$BOOT_ID" > "$NODE_OWNER"
+  # What exists before our first process runs: everything else our programs add is ours.
+  nf_record_before
+  node_record_cgroups
   sysctl_snapshot
+  local b
+  for b in containerd containerd-shim-runc-v2 crictl kubelet kube-proxy kube-router coredns; do
+    ledger_add bin "$b" "$(readlink -f "$TOOLS_BIN/$b")"
+  done
   # Pod traffic is routed through the host (bridge -> eth0 / Service DNAT).
   sysctl -qw net.ipv4.ip_forward=1 >/dev/null
 
@@ -280,6 +324,7 @@ node_up() {
   fi
   # The bridge exists before CoreDNS binds its address; the CNI bridge plugin adopts it.
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ledger_add link "$BRIDGE"
     ip link add "$BRIDGE" type bridge && ip addr add "$POD_GATEWAY/${POD_CIDR#*/}" dev "$BRIDGE"
   fi
   ip link set "$BRIDGE" up
@@ -287,130 +332,186 @@ node_up() {
   write_containerd_config; write_cni_config; write_kubelet_config "$ip"; write_kube_proxy_config; write_corefile
 
   if ! proc_alive containerd; then
-    PATH=$TOOLS_BIN:$PATH start_proc containerd "$TOOLS_BIN/containerd" --config "$NODE_DIR/containerd.toml"
+    PATH=$TOOLS_BIN:$PATH start_proc containerd "$TOOLS_BIN/containerd" --config "$NODE_DIR/containerd.toml" || { show_log containerd; return 1; }
     wait_for 30 "containerd's socket" "$TOOLS_BIN/ctr" -a "$CTR_SOCK" version || { show_log containerd; return 1; }
   fi
   bash "$root/local/images/build.sh" import "$CTR_SOCK" || return 1
 
   if ! proc_alive coredns; then
-    start_proc coredns "$TOOLS_BIN/coredns" -conf "$NODE_DIR/Corefile"
+    start_proc coredns "$TOOLS_BIN/coredns" -conf "$NODE_DIR/Corefile" || { show_log coredns; return 1; }
   fi
   if ! proc_alive kubelet; then
     start_proc kubelet "$TOOLS_BIN/kubelet" --config "$NODE_DIR/kubelet.yaml" --kubeconfig "$KUBECONFIG_OUT" \
       --root-dir "$NODE_DIR/kubelet" --cert-dir "$NODE_DIR/kubelet/pki" --hostname-override "$NODE_NAME" \
       --node-ip "$ip" --v 1 \
-      --node-labels "topology.kubernetes.io/zone=$NODE_ZONE,topology.kubernetes.io/region=${NODE_ZONE%?},taskflow.dev/node=real"
+      --node-labels "topology.kubernetes.io/zone=$NODE_ZONE,topology.kubernetes.io/region=${NODE_ZONE%?},taskflow.dev/node=real" ||
+      { show_log kubelet; return 1; }
   fi
   if ! proc_alive kube-proxy; then
-    start_proc kube-proxy "$TOOLS_BIN/kube-proxy" --config "$NODE_DIR/kube-proxy.yaml" --v 1
+    start_proc kube-proxy "$TOOLS_BIN/kube-proxy" --config "$NODE_DIR/kube-proxy.yaml" --v 1 || { show_log kube-proxy; return 1; }
   fi
   wait_for 120 "node $NODE_NAME to be Ready" kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=2s ||
     { show_log kubelet; return 1; }
   if ! proc_alive kube-router; then
     # Firewall only: kube-proxy does Services and the CNI bridge does pod networking. It finds
-    # its node by name, so it starts once the kubelet has registered it.
+    # its node by name, so it starts once the kubelet has registered it. No health or metrics
+    # port: v2.1.0 binds them on every interface, with no flag for the address.
+    : > "$NODE_DIR/kube-router.log"
     start_proc kube-router "$TOOLS_BIN/kube-router" --kubeconfig "$KUBECONFIG_OUT" --hostname-override "$NODE_NAME" \
       --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false --enable-ipv6=false \
-      --service-cluster-ip-range "$(service_cidr)" --metrics-port 0 --health-port 20244 --v 1
+      --service-cluster-ip-range "$(service_cidr)" --metrics-port 0 --health-port 0 --v 1 || { show_log kube-router; return 1; }
   fi
-  wait_for 60 "kube-router's firewall to sync" curl -fsS http://127.0.0.1:20244/healthz || { show_log kube-router; return 1; }
+  # Its own word that a full policy sync is done (logged at --v 1 at the end of each sync).
+  wait_for 60 "kube-router's firewall to sync" grep -q "sync iptables took" "$NODE_DIR/kube-router.log" || { show_log kube-router; return 1; }
   wait_for 60 "CoreDNS to sync with the API server" curl -fsS http://127.0.0.1:10181/ready || { show_log coredns; return 1; }
   local p
   for p in "${NODE_PROCS[@]}"; do proc_alive "$p" || { nlog "$p exited"; show_log "$p"; return 1; }; done
+  # Once per node lifetime: a later `up` of the running node must not claim what others
+  # created or changed since.
+  if ! ledger_has node-started; then
+    nf_record_up
+    sysctl_record_ours
+    ledger_add node-started
+  fi
   NODE_READY_SECONDS=$((SECONDS - t0))
   nlog "node $NODE_NAME Ready in ${NODE_READY_SECONDS}s ($ip, zone $NODE_ZONE, pods $POD_CIDR)"
 }
 
 service_cidr() { # the API server's Service range, from its own flag (kwokctl leaves the default)
-  local cidr
-  cidr=$(pgrep -af -- "$KWOK_WORKDIR/clusters/$CLUSTER/.*kube-apiserver" | grep -o -- '--service-cluster-ip-range=[^ ]*' | cut -d= -f2)
+  local cidr pid
+  pid=$(pidrec_pid "$LEDGER_DIR/pids/kube-apiserver.pid" 2>/dev/null) &&
+    cidr=$(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | sed -n 's/^--service-cluster-ip-range=//p')
   echo "${cidr:-10.0.0.0/24}"
 }
 
 # --- down --------------------------------------------------------------------------------------
+# node_netns: the network namespaces of our pods: those our containerd's sandboxes use (asked
+# through CRI while it runs), and those whose veth hangs on our bridge. Also recorded in the
+# ledger, so a second `down` still knows them once containerd and the bridge are gone.
+node_netns() {
+  local crictl ns id
+  crictl=$(ledger_bin crictl)
+  if proc_alive containerd && [[ -x $crictl ]]; then
+    for id in $("$crictl" -r "unix://$CTR_SOCK" -i "unix://$CTR_SOCK" --timeout 10s pods -q 2>/dev/null); do
+      ns=$("$crictl" -r "unix://$CTR_SOCK" -i "unix://$CTR_SOCK" --timeout 10s inspectp -o go-template \
+        --template '{{range .info.runtimeSpec.linux.namespaces}}{{if eq .type "network"}}{{.path}}{{end}}{{end}}' "$id" 2>/dev/null)
+      [[ -n $ns ]] && ledger_add netns "${ns##*/}"
+    done
+  fi
+  if ip link show "$BRIDGE" >/dev/null 2>&1 && ledger_has link "$BRIDGE"; then
+    for ns in $(ip -o link show master "$BRIDGE" 2>/dev/null | grep -o 'link-netns [^ ]*' | cut -d' ' -f2); do ledger_add netns "$ns"; done
+  fi
+  ledger_list netns
+}
+
+# node_shims: containerd shims serving our containerd (their -address is our socket) and
+# running the shim binary `up` recorded. Identity by argument and executable, not a pattern.
+node_shims() {
+  local shim d pid
+  shim=$(ledger_bin containerd-shim-runc-v2); [[ -n $shim ]] || return 0
+  for d in /proc/[0-9]*; do
+    pid=${d#/proc/}
+    [[ $(proc_exe "$pid") == "$shim" ]] || continue
+    tr '\0' '\n' < "$d/cmdline" 2>/dev/null | grep -qxF -- "$CTR_SOCK" && echo "$pid"
+  done
+  return 0
+}
+
+node_cgroup_procs() { # processes still in our kubepods trees
+  local cg
+  for cg in $(ledger_list cgroup); do
+    [[ -d $cg ]] && find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null
+  done
+  return 0
+}
+
 # Best effort by design: every step runs even when an earlier one found nothing to do, so no
-# errexit/pipefail here (a subshell: the caller keeps its own options).
+# errexit/pipefail here (a subshell: the caller keeps its own options). Everything it removes is
+# in the ledger or hangs off something that is.
 node_down() (
   set +e +o pipefail
-  [[ -f $NODE_OWNER && $(cat "$NODE_OWNER") != "$STATE" ]] && { nlog "the real node belongs to another cluster ($(cat "$NODE_OWNER")); leaving it"; return 0; }
-  local p
+  local owner p ns crictl ids left
+  if ! owner=$(node_owner); then
+    [[ -n $(ledger_list bin) ]] || return 0 # this cluster never started a node
+  elif [[ $owner != "$STATE" ]]; then
+    nlog "the real node belongs to another cluster ($owner); leaving it"; return 0
+  fi
   for p in kube-router kube-proxy kubelet coredns; do stop_proc "$p"; done
-  # Every pod sandbox through CRI while containerd still runs: that runs the CNI DEL which
-  # releases the veth, the IP and the hostPort/masquerade chains of each pod.
-  if proc_alive containerd && [[ -x $TOOLS_BIN/crictl ]]; then
-    "$TOOLS_BIN/crictl" -r "unix://$CTR_SOCK" -i "unix://$CTR_SOCK" --timeout 30s rmp -fa >/dev/null 2>&1 || true
+  # Our netns first (CRI knows them), then every sandbox of OUR containerd through CRI: that runs
+  # the CNI DEL which releases each pod's veth, IP, netns and tagged iptables rules.
+  mapfile -t ns < <(node_netns)
+  crictl=$(ledger_bin crictl)
+  if proc_alive containerd && [[ -x $crictl ]]; then
+    mapfile -t ids < <("$crictl" -r "unix://$CTR_SOCK" -i "unix://$CTR_SOCK" --timeout 10s pods -q 2>/dev/null)
+    ((${#ids[@]} == 0)) || "$crictl" -r "unix://$CTR_SOCK" -i "unix://$CTR_SOCK" --timeout 30s rmp -f "${ids[@]}" >/dev/null 2>&1
   fi
   stop_proc containerd
-  # Shims outlive containerd by design; anything left of ours goes now.
-  local left=()
-  mapfile -t left < <(pgrep -f -- "-address $CTR_SOCK" || true)
-  if ((${#left[@]})); then kill -KILL "${left[@]}" 2>/dev/null || true; sleep 0.5; fi
-  # Rules: the tools' own cleanup modes, then any CNI chain a killed pod left.
-  [[ -x $TOOLS_BIN/kube-proxy ]] && "$TOOLS_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
-  [[ -x $TOOLS_BIN/kube-router ]] && "$TOOLS_BIN/kube-router" --cleanup-config >/dev/null 2>&1 || true
-  node_flush_chains
-  local ns
-  for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ { print $1 }'); do ip netns delete "$ns" 2>/dev/null || true; done
-  ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE"
-  node_unmount_all
+  # Shims outlive containerd by design; ours go now, then anything left in our pods' cgroups.
+  mapfile -t left < <(node_shims)
+  ((${#left[@]} == 0)) || { kill -KILL "${left[@]}" 2>/dev/null; sleep 0.5; }
+  mapfile -t left < <(node_cgroup_procs)
+  ((${#left[@]} == 0)) || { nlog "killing ${#left[@]} process(es) left in our pods' cgroups"; kill -KILL "${left[@]}" 2>/dev/null; sleep 0.5; }
+  nf_remove_ours | sed 's/^/[node] /' >&2
+  for p in "${ns[@]}"; do
+    [[ -n $p && -e /run/netns/$p ]] && ip netns delete "$p" 2>/dev/null
+  done
+  ledger_has link "$BRIDGE" && ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE"
+  node_unmount_all "${ns[@]}"
   node_remove_cgroups
   sysctl_restore
-  rm -rf "$NODE_RUN" /var/lib/cni/networks/taskflow
+  rm -rf "$NODE_RUN"
+  local d
+  # Deepest first; only when empty: something else may have put files in them since.
+  for d in $(ledger_list dir | awk '{ print length($0), $0 }' | sort -rn | cut -d' ' -f2-); do [[ -d $d ]] && rmdir "$d" 2>/dev/null; done
+  return 0
 )
 
-node_flush_chains() { # KUBE-*, KUBE-ROUTER-* and CNI-* chains and their jumps, in every table
-  local t chains c
-  command -v iptables-save >/dev/null || return 0
-  for t in filter nat mangle raw; do
-    mapfile -t chains < <(iptables-save -t "$t" 2>/dev/null | sed -n 's/^:\(\(KUBE\|CNI\)-[^ ]*\) .*/\1/p')
-    ((${#chains[@]})) || continue
-    # Jumps into our chains from the built-in ones first, then the chains themselves.
-    iptables-save -t "$t" | grep -E '^-A [A-Z]+ .*-j (KUBE|CNI)-' | sed 's/^-A /-D /' |
-      while IFS= read -r rule; do eval "iptables -w -t $t $rule" 2>/dev/null || true; done
-    for c in "${chains[@]}"; do iptables -w -t "$t" -F "$c" 2>/dev/null || true; done
-    for c in "${chains[@]}"; do iptables -w -t "$t" -X "$c" 2>/dev/null || true; done
-  done
-  local s
-  for s in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router-|inet:KUBE)' || true); do ipset destroy "$s" 2>/dev/null || true; done
+node_mounts() { # NETNS... : mount points of ours, deepest first: under our dirs, our netns
+  awk -v a="$NODE_DIR/" -v b="$NODE_RUN/" -v ns=" $* " '{ m = $5; gsub(/\\040/, " ", m) }
+      index(m "/", a) == 1 || index(m "/", b) == 1 || (m ~ "^/run/netns/" && index(ns, " " substr(m, 12) " ")) { print length(m), m }' \
+    /proc/self/mountinfo | sort -rn | cut -d' ' -f2-
 }
-
-node_unmount_all() { # deepest first: pod volumes, container rootfs, shm, the kubelet root bind
+node_unmount_all() { # NETNS... : pod volumes, container rootfs, shm, netns, the kubelet root bind
   local m
-  for m in $(awk -v a="$NODE_DIR/" -v b="$NODE_RUN/" '{ m = $5; gsub(/\\040/, " ", m) }
-      index(m "/", a) == 1 || index(m "/", b) == 1 || m "/" == a { print length(m), m }' /proc/self/mountinfo | sort -rn | cut -d' ' -f2); do
+  while IFS= read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-  done
-  for m in $(awk '$5 ~ "^/run/netns/cni-" { print $5 }' /proc/self/mountinfo); do umount "$m" 2>/dev/null || true; done
+  done < <(node_mounts "$@")
 }
 
-node_remove_cgroups() { # the kubepods tree the kubelet made (cgroupfs driver), in every hierarchy
-  local h d
-  for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-    [[ -d ${h}kubepods ]] || continue
-    find "${h}kubepods" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+node_remove_cgroups() { # only the kubepods trees `up` saw created
+  local cg
+  for cg in $(ledger_list cgroup); do
+    [[ -d $cg ]] && find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
+  return 0
 }
 
-# node_leftovers: one line per thing of ours still on the host (empty when clean). Used by
-# `status` and by the e2e suite after `down`.
+# node_leftovers: one line per thing of this cluster's node still on the host (empty when
+# clean). Read-only. Used by `status`, `leftovers` and the e2e suite after `down`.
 node_leftovers() (
   set +e +o pipefail
-  local p
-  for p in "${NODE_PROCS[@]}"; do proc_alive "$p" && echo "process: $p (pid $(cat "$NODE_DIR/$p.pid"))"; done
-  pgrep -af -- "$TOOLS_BIN/(containerd|kubelet|kube-proxy|kube-router|coredns)|containerd-shim-runc-v2" | sed 's/^/process: /'
-  ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ { print "network namespace: " $1 }'
-  ip -o link show 2>/dev/null | awk -F': ' -v b="$BRIDGE" '$2 == b || $2 ~ /^veth/ { print "interface: " $2 }'
-  iptables-save 2>/dev/null | sed -n 's/^:\(\(KUBE\|CNI\)-[^ ]*\) .*/iptables chain: \1/p' | sort -u
-  ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router-)' | sed 's/^/ipset: /'
-  awk -v a="$NODE_DIR/" -v b="$NODE_RUN/" 'index($5 "/", a) == 1 || index($5 "/", b) == 1 || $5 ~ "^/run/netns/cni-" { print "mount: " $5 }' /proc/self/mountinfo
-  local h; for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do [[ -d $h ]] && echo "cgroup: $h"; done
-  if [[ -f $SYSCTL_SNAPSHOT ]]; then echo "kernel settings: not yet restored ($SYSCTL_SNAPSHOT)"; fi
+  local p ns cg d
+  for p in "${NODE_PROCS[@]}"; do proc_alive "$p" && echo "process: $p (pid $(pidrec_pid "$LEDGER_DIR/pids/$p.pid"))"; done
+  for p in $(node_shims); do echo "process: containerd shim (pid $p)"; done
+  for p in $(node_cgroup_procs); do echo "process: pid $p in our pods' cgroups"; done
+  mapfile -t ns < <(ledger_list netns)
+  for p in "${ns[@]}"; do [[ -e /run/netns/$p ]] && echo "network namespace: $p"; done
+  if ledger_has link "$BRIDGE" && ip link show "$BRIDGE" >/dev/null 2>&1; then
+    echo "interface: $BRIDGE"
+    ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "interface: " $2 }'
+  fi
+  nf_leftovers
+  for p in $(ledger_list ipset); do ipset list -n 2>/dev/null | grep -qxF -- "$p" && echo "ipset: $p"; done
+  node_mounts "${ns[@]}" | sed 's/^/mount: /'
+  for cg in $(ledger_list cgroup); do [[ -d $cg ]] && echo "cgroup: $cg"; done
+  for d in $(ledger_list dir); do [[ -e $d && $d != "$NODE_RUN" ]] && [[ -z $(ls -A "$d" 2>/dev/null) ]] && echo "directory: $d (empty, created by up)"; done
+  [[ -e $NODE_RUN ]] && node_mine && echo "directory: $NODE_RUN"
   return 0
 )
 
 node_status() {
   local p
   for p in "${NODE_PROCS[@]}"; do
-    if proc_alive "$p"; then echo "  $p: running (pid $(cat "$NODE_DIR/$p.pid"))"; else echo "  $p: stopped"; fi
+    if proc_alive "$p"; then echo "  $p: running (pid $(pidrec_pid "$LEDGER_DIR/pids/$p.pid"))"; else echo "  $p: stopped"; fi
   done
 }

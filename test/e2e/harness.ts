@@ -72,12 +72,22 @@ export class LocalTarget {
     /** Kernel settings read before the cluster started (the node must put them back). */
     kernelBefore: Record<string, string> = {};
 
-    static async start(cluster = "taskflow-e2e"): Promise<LocalTarget> {
+    /** A target with a fresh state dir and nothing started yet. */
+    static create(cluster = "taskflow-e2e"): LocalTarget {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "taskflow-e2e-"));
-        const t = new LocalTarget(dir, cluster);
-        t.kernelBefore = readKernelSettings();
-        ok(await run("bash", [path.join(PROJECT_ROOT, "scripts/chart-deps.sh")], { env: t.env }), "chart-deps.sh");
-        ok(await run("bash", [path.join(PROJECT_ROOT, "local/cluster/cluster.sh"), "up"], { env: t.env }), "cluster.sh up");
+        return new LocalTarget(dir, cluster);
+    }
+
+    /** The cluster only (`cluster.sh up`), no stack: chart-deps first (the node imports the chart's images). */
+    async up(): Promise<RunResult> {
+        this.kernelBefore = readKernelSettings();
+        ok(await run("bash", [path.join(PROJECT_ROOT, "scripts/chart-deps.sh")], { env: this.env }), "chart-deps.sh");
+        return ok(await this.clusterSh(["up"]), "cluster.sh up");
+    }
+
+    static async start(cluster = "taskflow-e2e"): Promise<LocalTarget> {
+        const t = LocalTarget.create(cluster);
+        await t.up();
         const init = ok(await run("bash", [path.join(PROJECT_ROOT, "local/stack.sh"), "init", t.stack], { env: t.env }), "local-stack.sh init");
         t.salt = fs.readFileSync(init.stdout.trim(), "utf8").match(/^encryptionsalt: (.*)$/m)?.[1] ?? "";
         if (!t.salt) throw new Error("local-stack.sh init wrote no encryption salt");
@@ -131,9 +141,9 @@ export class LocalTarget {
         });
     }
 
-    /** `cluster.sh ARGS` with this target's state dir. */
-    clusterSh(args: string[]): Promise<RunResult> {
-        return run("bash", [path.join(PROJECT_ROOT, "local/cluster/cluster.sh"), ...args], { env: this.env });
+    /** `cluster.sh ARGS` with this target's state dir (and `env` on top of its environment). */
+    clusterSh(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+        return run("bash", [path.join(PROJECT_ROOT, "local/cluster/cluster.sh"), ...args], { env: { ...this.env, ...env } });
     }
 
     /** `kubectl get ... -o json`, parsed; undefined when the object does not exist. */

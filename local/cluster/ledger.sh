@@ -1,0 +1,139 @@
+# shellcheck shell=bash
+# The teardown ledger of one local cluster: what its `up` created on this host, written as it
+# is created, so that `down` undoes exactly that and nothing else. Sourced by
+# local/cluster/cluster.sh; not a program. Needs no toolchain (bash, coreutils, /proc).
+#
+# $LEDGER_DIR (the cluster's state dir + /ledger, mode 0700):
+#   created        one line per thing created: "KIND ARG...", in creation order, first line
+#                  "boot <boot id>". Kinds: boot, dir, link, cgroup, chain, ipset, netns, sysctl,
+#                  sysctl-ours, bin. A ledger from an earlier boot describes nothing that still
+#                  runs (processes, links, chains, mounts and netns die with the boot).
+#   pids/NAME.pid  "PID STARTTIME EXE BOOTID": a process we started. Checked against
+#                  /proc/PID/stat (start time, in clock ticks since boot) and /proc/PID/exe
+#                  before any signal, so a pid reused after an exit or a reboot is never ours.
+#
+# Why not pid files alone (review M2): `kill -0 PID` is true for any process that got the pid
+# since, so a stale file made `up` skip a daemon and `down` SIGKILL a stranger.
+
+BOOT_ID=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown-boot)
+
+# --- the ledger file ---------------------------------------------------------------------------
+ledger_file() { echo "$LEDGER_DIR/created"; }
+
+# ledger_state: "current" (written this boot), "stale" (an earlier boot) or "absent".
+ledger_state() {
+  local f; f=$(ledger_file)
+  [[ -f $f ]] || { echo absent; return; }
+  if [[ $(head -1 "$f") == "boot $BOOT_ID" ]]; then echo current; else echo stale; fi
+}
+
+ledger_open() { # creates the ledger for this boot (a stale one is set aside first)
+  if [[ $(ledger_state) == stale ]]; then mv "$LEDGER_DIR" "$LEDGER_DIR.stale.$$"; rm -rf "$LEDGER_DIR.stale.$$"; fi
+  (umask 077; mkdir -p "$LEDGER_DIR/pids")
+  [[ -f $(ledger_file) ]] || echo "boot $BOOT_ID" > "$(ledger_file)"
+}
+
+ledger_add() { # KIND ARG... : once per distinct line
+  local line="$*"
+  grep -qxF -- "$line" "$(ledger_file)" 2>/dev/null || printf '%s\n' "$line" >> "$(ledger_file)"
+}
+ledger_has() { grep -qxF -- "$*" "$(ledger_file)" 2>/dev/null; }
+ledger_list() { # KIND : the ARG part of every line of that kind, in order
+  [[ -f $(ledger_file) ]] || return 0
+  awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print }' "$(ledger_file)"
+}
+ledger_bin() { # NAME : the binary `up` used for NAME (recorded), or nothing
+  ledger_list bin | awk -v n="$1" '$1 == n { print $2; exit }'
+}
+
+# --- processes: identity, not just a pid --------------------------------------------------------
+# proc_start PID : the process's start time (field 22 of /proc/PID/stat, ticks since boot).
+proc_start() {
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) } # the command name (field 2) may contain spaces and parentheses
+  # shellcheck disable=SC2086 # split into fields on purpose
+  set -- $s
+  echo "${20}" # fields 3.. follow the name, so field 22 is the 20th here
+}
+proc_exe() { readlink "/proc/$1/exe" 2>/dev/null; }
+
+# pidrec_write FILE PID EXE : records PID once it runs EXE (after its exec; a background job
+# is the shell's fork for a moment first). Fails if PID exits or never becomes EXE.
+pidrec_write() {
+  local file=$1 pid=$2 exe i start
+  exe=$(readlink -f "$3")
+  for ((i = 0; i < 100; i++)); do
+    [[ $(proc_exe "$pid") == "$exe" ]] && break
+    [[ -d /proc/$pid ]] || return 1
+    sleep 0.05
+  done
+  [[ $(proc_exe "$pid") == "$exe" ]] || return 1
+  start=$(proc_start "$pid") || return 1
+  printf '%s %s %s %s\n' "$pid" "$start" "$exe" "$BOOT_ID" > "$file.tmp" && mv "$file.tmp" "$file"
+}
+
+# pidrec_check FILE : true when the process FILE names is still that process (same boot, same
+# start time, same executable).
+pidrec_check() {
+  local pid start exe boot
+  [[ -f $1 ]] || return 1
+  read -r pid start exe boot < "$1" || return 1
+  [[ $pid =~ ^[0-9]+$ && $boot == "$BOOT_ID" ]] || return 1
+  [[ $(proc_start "$pid") == "$start" && $(proc_exe "$pid") == "$exe" ]]
+}
+pidrec_pid() { local pid; read -r pid _ < "$1" && echo "$pid"; }
+
+# pidrec_stop FILE NAME [SECONDS] : SIGTERM, SIGKILL after SECONDS (default 20), only while the
+# identity holds; the record goes either way. A record that no longer matches is reported and
+# nobody is signalled.
+pidrec_stop() {
+  local file=$1 name=$2 limit=${3:-20} pid i
+  [[ -f $file ]] || return 0
+  pid=$(pidrec_pid "$file")
+  if pidrec_check "$file"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < limit * 10; i++)); do pidrec_check "$file" || break; sleep 0.1; done
+    if pidrec_check "$file"; then
+      printf '[ledger] %s (pid %s) ignored SIGTERM for %ss; killing it\n' "$name" "$pid" "$limit" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i = 0; i < 100; i++)); do pidrec_check "$file" || break; sleep 0.1; done
+    fi
+  elif [[ -d /proc/$pid ]]; then
+    printf '[ledger] %s: pid %s now belongs to another process (%s); not signalled\n' "$name" "$pid" "$(proc_exe "$pid" || echo '?')" >&2
+  fi
+  rm -f "$file"
+}
+
+# close_fds: closes every file descriptor of this shell but 0-2. A lock the caller holds (our
+# own, or `flock FILE npm start` around us) must not live on in a daemon, nor in what kwokctl
+# forks: bash opens files without close-on-exec.
+close_fds() {
+  local fd
+  for fd in "/proc/$BASHPID/fd"/*; do
+    fd=${fd##*/}
+    if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+}
+run_clean() { (close_fds; exec "$@"); }
+# run_detached LOG CMD... : CMD in its own session (so a stop reaches its children), stdin from
+# /dev/null, output appended to LOG. Prints the pid (the subshell execs setsid, which execs CMD
+# without a fork: a background job is never a process group leader).
+run_detached() {
+  local log=$1; shift
+  (close_fds; exec setsid "$@" >>"$log" 2>&1 < /dev/null) &
+  echo $!
+}
+
+# --- kernel settings ------------------------------------------------------------------------------
+# sysctl_decide BEFORE OURS NOW : what `down` does with one setting. BEFORE is the value before
+# `up`, OURS the value our node left it at, NOW the value at `down`.
+#   unchanged   our node did not change it: nothing to do
+#   restore     it still holds our value: put BEFORE back
+#   keep        someone changed it after us (say Docker set ip_forward=1): leave it (review m15)
+sysctl_decide() {
+  if [[ $2 == "$1" ]]; then echo unchanged
+  elif [[ $3 == "$2" ]]; then echo restore
+  else echo keep; fi
+}
+sysctl_get() { sysctl -n "$1" 2>/dev/null | tr '\t' ' '; }

@@ -1,0 +1,161 @@
+# shellcheck shell=bash
+# Which iptables chains, rules and ipsets belong to the local node, and their removal. Sourced
+# by local/cluster/node.sh; needs ledger.sh, iptables(-save/-restore) and ipset, no toolchain.
+#
+# kube-proxy, kube-router, the kubelet and the CNI plugins write into the host's tables under
+# names that other tools use too (k3s, kubeadm and minikube run the same kube-proxy; podman and
+# nerdctl the same CNI plugins). So a chain is ours by the ledger and by what it is linked to,
+# never by its name (review M1):
+#   - roots: the fixed entry chains our programs create (NF_ROOTS), and only where the table did
+#     not have them before `up` (the snapshot in $LEDGER_DIR/netfilter-before); plus every
+#     chain that appeared while `up` ran (recorded at its end);
+#   - everything reachable from a root by -j/-g, unless it existed before `up`;
+#   - a chain whose rules carry our CNI network's comment (name: "$CNI_NET" id: ...), which is
+#     how the bridge and portmap plugins tag each pod's chains;
+#   - in any other chain (built-in or foreign), only the rules that jump into one of ours or
+#     carry our CNI comment;
+#   - ipsets referenced by our rules (kube-router's policy sets) and those created during `up`.
+# `up` refuses to start when another kube-proxy or kube-router already owns the fixed chains:
+# ours would share them, and nothing could tell our rules from theirs afterwards.
+
+NF_TABLES=(filter nat mangle raw)
+# The entry chains kube-proxy (iptables mode), the kubelet (canaries), kube-router's firewall
+# and the CNI portmap plugin create; every other chain of theirs hangs off one of these.
+NF_ROOTS=(KUBE-SERVICES KUBE-NODEPORTS KUBE-POSTROUTING KUBE-MARK-MASQ KUBE-MARK-DROP KUBE-FORWARD
+  KUBE-PROXY-FIREWALL KUBE-EXTERNAL-SERVICES KUBE-PROXY-CANARY KUBE-KUBELET-CANARY KUBE-FIREWALL KUBE-IPTABLES-HINT
+  KUBE-ROUTER-INPUT KUBE-ROUTER-FORWARD KUBE-ROUTER-OUTPUT KUBE-NWPLCY-DEFAULT
+  CNI-HOSTPORT-DNAT CNI-HOSTPORT-SNAT CNI-HOSTPORT-MASQ CNI-HOSTPORT-SETMARK)
+# Of those, the ones only one kube-proxy / kube-router per host can own. (The CNI-HOSTPORT-*
+# chains are shared by design between every user of the portmap plugin: ours are only the
+# rules tagged with our network, which the plugin removes itself when a pod goes.)
+NF_EXCLUSIVE=(KUBE-SERVICES KUBE-POSTROUTING KUBE-FORWARD KUBE-ROUTER-INPUT KUBE-ROUTER-FORWARD KUBE-ROUTER-OUTPUT)
+
+nf_families() { # the iptables families this host has
+  command -v iptables-save >/dev/null 2>&1 && echo iptables
+  command -v ip6tables-save >/dev/null 2>&1 && ip6tables-save -t filter >/dev/null 2>&1 && echo ip6tables
+  return 0
+}
+nf_chains() { # FAMILY TABLE : the table's user-defined chains
+  "$1-save" -t "$2" 2>/dev/null | awk '/^:/ && $2 == "-" { print substr($1, 2) }'
+}
+
+# nf_snapshot : every chain and ipset on the host now, as "FAMILY TABLE CHAIN" / "ipset - NAME".
+nf_snapshot() {
+  local f t c
+  for f in $(nf_families); do
+    for t in "${NF_TABLES[@]}"; do
+      for c in $(nf_chains "$f" "$t"); do echo "$f $t $c"; done
+    done
+  done
+  command -v ipset >/dev/null 2>&1 && ipset list -n 2>/dev/null | sed 's/^/ipset - /'
+  return 0
+}
+
+# nf_foreign_owner : the first exclusive chain another program already owns ("" when none).
+nf_foreign_owner() {
+  local f t c
+  for f in $(nf_families); do
+    for t in "${NF_TABLES[@]}"; do
+      for c in $(nf_chains "$f" "$t"); do
+        [[ " ${NF_EXCLUSIVE[*]} " == *" $c "* ]] || continue
+        ledger_has chain "$f" "$t" "$c" && continue
+        echo "$f -t $t chain $c"; return 0
+      done
+    done
+  done
+}
+
+# nf_record_before / nf_record_up : at the start of `up` (once per node lifetime) and at its end.
+nf_record_before() {
+  [[ -f $LEDGER_DIR/netfilter-before ]] && return 0
+  nf_snapshot > "$LEDGER_DIR/netfilter-before.tmp" && mv "$LEDGER_DIR/netfilter-before.tmp" "$LEDGER_DIR/netfilter-before"
+}
+nf_record_up() { # chains and ipsets that appeared while `up` ran are ours
+  local kind t c
+  while read -r kind t c; do
+    if [[ $kind == ipset ]]; then ledger_add ipset "$c"; else ledger_add chain "$kind" "$t" "$c"; fi
+  done < <(comm -13 <(sort "$LEDGER_DIR/netfilter-before") <(nf_snapshot | sort))
+}
+
+# nf_plan ROOTS BEFORE NET < iptables-save-of-one-table : the iptables-restore lines (-D, -F,
+# -X) that remove what is ours in that table, and "#set NAME" for each ipset our rules use.
+# Pure (text in, text out); ROOTS and BEFORE are space-separated chain names.
+nf_plan() {
+  awk -v roots=" $1 " -v before=" $2 " -v net="$3" '
+    function target(line,   m) {
+      if (match(line, / -[jg] [^ ]+/)) { m = substr(line, RSTART + 4, RLENGTH - 4); return m }
+      return ""
+    }
+    /^:/ { name = substr($1, 2); declared[name] = 1; if ($2 != "-") builtin[name] = 1; order[++nc] = name; next }
+    /^-A / { n++; chain[n] = $2; rule[n] = substr($0, 4); tgt[n] = target($0)
+             tagged[n] = index($0, "name: \\\"" net "\\\" id: \\\"") > 0; next }
+    END {
+      for (i = 1; i <= nc; i++) {
+        c = order[i]
+        if (builtin[c] || index(before, " " c " ")) continue
+        if (index(roots, " " c " ")) own[c] = 1
+      }
+      for (i = 1; i <= n; i++) if (tagged[i] && !builtin[chain[i]] && !index(before, " " chain[i] " ")) own[chain[i]] = 1
+      do {                       # everything reachable from ours, except what was there before
+        grew = 0
+        for (i = 1; i <= n; i++) {
+          t = tgt[i]
+          if (own[chain[i]] && (t in declared) && !builtin[t] && !own[t] && !index(before, " " t " ")) { own[t] = 1; grew = 1 }
+        }
+      } while (grew)
+      for (i = 1; i <= n; i++) {
+        if (own[chain[i]] || own[tgt[i]] || tagged[i]) {
+          s = rule[i]
+          while (match(s, /--match-set [^ ]+/)) { set[substr(s, RSTART + 12, RLENGTH - 12)] = 1; s = substr(s, RSTART + RLENGTH) }
+        }
+        if (!own[chain[i]] && (own[tgt[i]] || tagged[i])) print "-D " rule[i]
+      }
+      for (i = 1; i <= nc; i++) if (own[order[i]]) print "-F " order[i]
+      for (i = 1; i <= nc; i++) if (own[order[i]]) print "-X " order[i]
+      for (s in set) print "#set " s
+    }'
+}
+
+# nf_remove_ours : removes our rules, chains and ipsets from every table; prints what it removed.
+nf_remove_ours() {
+  local f t roots before plan sets=() s try
+  [[ -f $LEDGER_DIR/netfilter-before ]] || return 0
+  for f in $(nf_families); do
+    for t in "${NF_TABLES[@]}"; do
+      roots="${NF_ROOTS[*]} $(ledger_list chain | awk -v f="$f" -v t="$t" '$1 == f && $2 == t { printf "%s ", $3 }')"
+      before=$(awk -v f="$f" -v t="$t" '$1 == f && $2 == t { printf "%s ", $3 }' "$LEDGER_DIR/netfilter-before")
+      for try in 1 2 3; do # atomic per table; a concurrent change by someone else makes it retry
+        plan=$("$f-save" -t "$t" 2>/dev/null | nf_plan "$roots" "$before" "$CNI_NET")
+        mapfile -t -O "${#sets[@]}" sets < <(sed -n 's/^#set //p' <<<"$plan")
+        plan=$(grep -v '^#' <<<"$plan" || true)
+        [[ -n $plan ]] || break
+        if printf '*%s\n%s\nCOMMIT\n' "$t" "$plan" | "$f-restore" -w 5 --noflush 2>/dev/null; then
+          grep '^-X ' <<<"$plan" | sed "s/^-X /removed $f -t $t chain /"
+          break
+        fi
+        ((try < 3)) || echo "FAILED to remove from $f -t $t: $(tr '\n' ';' <<<"$plan")"
+      done
+    done
+  done
+  # ipsets: the ones our rules used, and those born during `up`; never one that was there before.
+  mapfile -t -O "${#sets[@]}" sets < <(ledger_list ipset)
+  for s in $(printf '%s\n' "${sets[@]}" | sort -u); do
+    grep -qxF "ipset - $s" "$LEDGER_DIR/netfilter-before" && continue
+    ipset list -n 2>/dev/null | grep -qxF -- "$s" || continue
+    if ipset destroy "$s" 2>/dev/null; then echo "removed ipset $s"; else echo "FAILED to remove ipset $s"; fi
+  done
+}
+
+# nf_leftovers : what nf_remove_ours would still remove (empty when clean). Read-only.
+nf_leftovers() {
+  local f t roots before
+  [[ -f $LEDGER_DIR/netfilter-before ]] || return 0
+  for f in $(nf_families); do
+    for t in "${NF_TABLES[@]}"; do
+      roots="${NF_ROOTS[*]} $(ledger_list chain | awk -v f="$f" -v t="$t" '$1 == f && $2 == t { printf "%s ", $3 }')"
+      before=$(awk -v f="$f" -v t="$t" '$1 == f && $2 == t { printf "%s ", $3 }' "$LEDGER_DIR/netfilter-before")
+      "$f-save" -t "$t" 2>/dev/null | nf_plan "$roots" "$before" "$CNI_NET" |
+        sed -n "s/^-X /$f chain: -t $t /p; s/^-D /$f rule: -t $t /p"
+    done
+  done
+}

@@ -1,0 +1,194 @@
+// The local cluster is safe to run on a person's machine (issue 21 item 7; outside review B3,
+// M1, M2, m12-m15), checked on the real node against the host itself:
+//   - `up` refuses to start beside another kube-proxy, before creating anything;
+//   - an `up` interrupted midway removes what it created: the host is as before;
+//   - nothing of ours listens beyond loopback but the kubelet's port (and CoreDNS on the pods'
+//     bridge); the admin kubeconfig and the cluster's keys are private; no ~/.kube context;
+//   - `status` and `down` work without the toolchain;
+//   - `down` leaves a foreign KUBE-/CNI- chain (and the rules jumping to it), a foreign netns,
+//     bridge and ipset intact, and otherwise puts the host back as it was before `up`;
+//   - a `down` without an owner record does nothing and says so.
+import { strict as assert } from "assert";
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+import { LocalTarget, ok, PROJECT_ROOT, readKernelSettings, run, skipUnlessRealNode, waitFor } from "./harness";
+import { clusterPids, diffSnapshots, hostSnapshot, HostSnapshot, isLoopback, listeningSockets } from "./host";
+
+const POD_GATEWAY = "10.244.0.1"; // local/cluster/node.sh: the bridge's address, where CoreDNS listens
+const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const quiet = (cmd: string, ...args: string[]) => {
+    try {
+        sh(cmd, ...args);
+    } catch {
+        // cleanup of something already gone
+    }
+};
+
+/** Objects another tool (k3s, podman, nerdctl) could have on the host, with the names ours use. */
+const FOREIGN = {
+    filterChain: "KUBE-FOREIGN-E2E",
+    natChain: "CNI-FOREIGN-E2E",
+    netns: "cni-foreign-e2e",
+    bridge: "cni-foreign0",
+    ipset: "KUBE-FOREIGN-E2E-SET",
+};
+const isForeign = (entry: string) => Object.values(FOREIGN).some((n) => entry.includes(n));
+
+function createForeign(): void {
+    sh("iptables", "-w", "-N", FOREIGN.filterChain);
+    sh("iptables", "-w", "-A", FOREIGN.filterChain, "-s", "192.0.2.1/32", "-j", "ACCEPT");
+    sh("iptables", "-w", "-A", "FORWARD", "-j", FOREIGN.filterChain);
+    sh("iptables", "-w", "-t", "nat", "-N", FOREIGN.natChain);
+    sh("iptables", "-w", "-t", "nat", "-A", FOREIGN.natChain, "-d", "10.88.0.0/16", "-m", "comment", "--comment", 'name: "podman" id: "e2e"', "-j", "ACCEPT");
+    sh("iptables", "-w", "-t", "nat", "-A", "POSTROUTING", "-s", "10.88.0.2/32", "-j", FOREIGN.natChain);
+    sh("ip", "netns", "add", FOREIGN.netns);
+    sh("ip", "link", "add", FOREIGN.bridge, "type", "bridge");
+    sh("ipset", "create", FOREIGN.ipset, "hash:ip");
+}
+function removeForeign(): void {
+    quiet("iptables", "-w", "-D", "FORWARD", "-j", FOREIGN.filterChain);
+    quiet("iptables", "-w", "-F", FOREIGN.filterChain);
+    quiet("iptables", "-w", "-X", FOREIGN.filterChain);
+    quiet("iptables", "-w", "-t", "nat", "-D", "POSTROUTING", "-s", "10.88.0.2/32", "-j", FOREIGN.natChain);
+    quiet("iptables", "-w", "-t", "nat", "-F", FOREIGN.natChain);
+    quiet("iptables", "-w", "-t", "nat", "-X", FOREIGN.natChain);
+    quiet("ip", "netns", "delete", FOREIGN.netns);
+    quiet("ip", "link", "delete", FOREIGN.bridge);
+    quiet("ipset", "destroy", FOREIGN.ipset);
+}
+
+describe("the local cluster is safe on a person's machine (real node)", function () {
+    this.timeout(10 * 60_000);
+    let t: LocalTarget | undefined;
+    let clean: HostSnapshot;
+
+    before(async function () {
+        await skipUnlessRealNode(this);
+        t = LocalTarget.create("taskflow-safety");
+        ok(await run("bash", [path.join(PROJECT_ROOT, "scripts/chart-deps.sh")], { env: t.env }), "chart-deps.sh");
+        clean = hostSnapshot();
+    });
+    after(async () => {
+        if (t) await t.stop();
+        removeForeign();
+        quiet("iptables", "-w", "-t", "nat", "-X", "KUBE-SERVICES");
+    });
+    const target = () => {
+        assert.ok(t, "no target");
+        return t;
+    };
+
+    it("up refuses to start beside another kube-proxy's chains, and creates nothing", async () => {
+        const tg = target();
+        // What k3s or kubeadm's kube-proxy would have made: its entry chain in the nat table.
+        sh("iptables", "-w", "-t", "nat", "-N", "KUBE-SERVICES");
+        try {
+            const r = await tg.clusterSh(["up"]);
+            assert.equal(r.code, 1, r.stderr);
+            assert.match(r.stderr, /another kube-proxy or kube-router already programs this host \(iptables -t nat chain KUBE-SERVICES/);
+            assert.ok(!fs.existsSync(path.join(tg.stateDir, "ledger")), "a refused up wrote a ledger");
+        } finally {
+            sh("iptables", "-w", "-t", "nat", "-X", "KUBE-SERVICES");
+        }
+        assert.equal(diffSnapshots(clean, hostSnapshot()), "", "a refused up changed the host");
+    });
+
+    it("an up interrupted midway (Ctrl-C) removes what it had created: the host is as before", async () => {
+        const tg = target();
+        const child = spawn("bash", [path.join(PROJECT_ROOT, "local/cluster/cluster.sh"), "up"], { env: tg.env, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (d) => (stderr += String(d)));
+        const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        // Midway: the control plane runs and containerd has started (images are being imported).
+        await waitFor("containerd to start", async () => (fs.existsSync(path.join(tg.stateDir, "ledger/pids/containerd.pid")) ? true : undefined), 180_000, 200);
+        child.kill("SIGINT");
+        const code = await exited;
+        assert.equal(code, 130, stderr);
+        assert.match(stderr, /removing the half-created cluster/);
+        const left = ok(await tg.clusterSh(["leftovers"]), "leftovers");
+        assert.equal(left.stdout.trim(), "", `left after the interrupted up:\n${left.stdout}`);
+        assert.equal(diffSnapshots(clean, hostSnapshot()), "", "the interrupted up left the host changed");
+        assert.ok(!fs.existsSync(path.join(tg.stateDir, "kwok/clusters/taskflow-safety")), "the control plane's files are still there");
+    });
+
+    it("up starts the cluster (timed)", async () => {
+        const tg = target();
+        const r = await tg.up();
+        console.log(`    cluster.sh up: ${(r.ms / 1000).toFixed(1)} s`);
+    });
+
+    it("nothing of ours listens beyond loopback but the kubelet's port on the node IP and CoreDNS on the pods' bridge", () => {
+        const tg = target();
+        const pids = clusterPids(tg.stateDir);
+        const sockets = listeningSockets(pids);
+        for (const s of sockets) console.log(`    ${s.proto} ${s.address}:${s.port} ${s.process}`);
+        // The API server dials the kubelet at the node's InternalIP (client certificates only,
+        // anonymous off); pods reach their resolver at the bridge's gateway address.
+        const allowed = (s: (typeof sockets)[number]) =>
+            isLoopback(s.address) || (s.process === "kubelet" && s.port === 10250) || (s.process === "coredns" && s.address === POD_GATEWAY && s.port === 53);
+        const names = new Set(sockets.map((s) => s.process));
+        for (const p of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "coredns"]) {
+            assert.ok(names.has(p), `no listening socket found for ${p}: the check would see nothing`);
+        }
+        const wide = sockets.filter((s) => !allowed(s));
+        assert.deepEqual(wide.map((s) => `${s.proto} ${s.address}:${s.port} ${s.process}`), [], "listening beyond loopback");
+        const kubelet = sockets.filter((s) => s.process === "kubelet" && s.port === 10250);
+        assert.ok(kubelet.length > 0 && kubelet.every((s) => s.address !== "0.0.0.0" && s.address !== "*" && s.address !== "::"),
+            "the kubelet listens on every address, not the node IP only");
+    });
+
+    it("the admin kubeconfig and the cluster's keys are private, and ~/.kube is not touched", () => {
+        const tg = target();
+        const mode = (p: string) => fs.statSync(p).mode & 0o777;
+        assert.equal(mode(path.join(tg.stateDir, "kubeconfig")).toString(8), "600");
+        assert.equal(mode(path.join(tg.stateDir, "kwok")).toString(8), "700");
+        assert.equal(mode(path.join(tg.stateDir, "ledger")).toString(8), "700");
+        const kube = path.join(os.homedir(), ".kube");
+        assert.equal(fs.existsSync(kube), clean.paths.includes(kube), "~/.kube was created (kwokctl adds a context there unless told not to)");
+    });
+
+    it("status works without the toolchain", async () => {
+        const tg = target();
+        const r = await tg.clusterSh(["status"], { TASKFLOW_TOOLS_DIR: path.join(tg.stateDir, "no-tools") });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /cluster 'taskflow-safety': running/);
+        assert.match(r.stdout, /kubelet: running \(pid \d+\)/);
+    });
+
+    it("down (without the toolchain) leaves foreign KUBE-/CNI- chains, their jumps, a netns, a bridge and an ipset intact, and puts the host back as before up", async () => {
+        const tg = target();
+        // `ip netns add` (the foreign tool here) creates /run/netns and bind-mounts it on itself
+        // when it is not a mount yet; that is its doing, not ours.
+        const netns0 = hostSnapshot();
+        createForeign();
+        const foreign = hostSnapshot();
+        const r = await tg.clusterSh(["down"], { TASKFLOW_TOOLS_DIR: path.join(tg.stateDir, "no-tools") });
+        assert.equal(r.code, 0, r.stderr);
+        const after = hostSnapshot();
+        // Every foreign entry is still there, exactly.
+        for (const what of Object.keys(foreign)) {
+            for (const e of foreign[what].filter(isForeign)) assert.ok(after[what].includes(e), `down removed the foreign ${what} entry: ${e}`);
+        }
+        const left = ok(await tg.clusterSh(["leftovers"]), "leftovers");
+        assert.equal(left.stdout.trim(), "", `left on the host after down:\n${left.stdout}`);
+        assert.deepEqual(readKernelSettings(), tg.kernelBefore, "kernel settings differ from before up");
+        // Apart from the foreign objects (and /run/netns, which `ip netns add` mounts when it
+        // made the directory), the host is as it was before up.
+        const byIpNetns = (e: string) => e === "/run/netns" && !(netns0.mounts.includes(e) && netns0.paths.includes(e));
+        assert.equal(diffSnapshots(clean, after, (e) => isForeign(e) || byIpNetns(e)), "", "down left the host changed");
+        removeForeign();
+        if (!netns0.mounts.includes("/run/netns") && fs.readdirSync("/run/netns").length === 0) quiet("umount", "/run/netns");
+        if (!netns0.paths.includes("/run/netns")) quiet("rmdir", "/run/netns");
+    });
+
+    it("a down with no owner record does nothing and says so", async () => {
+        const tg = target();
+        const before = hostSnapshot();
+        const r = ok(await tg.clusterSh(["down"]), "cluster.sh down (again)");
+        assert.match(r.stderr, /no owner record for cluster 'taskflow-safety'.*nothing touched/);
+        assert.equal(diffSnapshots(before, hostSnapshot()), "");
+    });
+});
