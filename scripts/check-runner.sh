@@ -69,12 +69,13 @@ chmod 755 "$work"
 home=$work/home repo=$work/repo bin=$work/bin
 mkdir -p "$home" "$repo" "$bin"
 path=$bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# shellcheck disable=SC2016 # the inner bash expands $0 and $@
 as_runner() { # CMD... : as uid $uid in the copy, with the runner's environment only
   setpriv --reuid="$uid" --regid="$uid" --clear-groups -- env -i HOME="$home" PATH="$path" USER=runner \
     CI=true GITHUB_ACTIONS=true RUNNER_OS=Linux TASKFLOW_TEST_QUICK=1 LANG=C.UTF-8 \
     ${TASKFLOW_TEST_ONLY:+TASKFLOW_TEST_ONLY="$TASKFLOW_TEST_ONLY"} \
     TASKFLOW_OFFLINE_MIRROR="${TASKFLOW_OFFLINE_MIRROR:-$root/../shared/offline-mirror}" \
-    bash -c 'cd "$0" && "$@"' "$repo" "$@" # shellcheck disable=SC2016
+    bash -c 'cd "$0" && "$@"' "$repo" "$@"
 }
 
 while IFS= read -r line; do
