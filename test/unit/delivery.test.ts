@@ -10,7 +10,6 @@ import * as ts from "typescript";
 
 import { parseConfig as parseDeploymentsConfig } from "../../deployments/config";
 import { buildSettings } from "../../deployments/settings";
-import { rawConfigFromFile } from "../../deployments/test/support/program";
 import { clusterTarget } from "../../ops/cluster-target";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- workflow YAML is read loosely. */
@@ -109,7 +108,11 @@ describe("delivery paths as written", () => {
             }
         });
 
-        const deployments = parseDeploymentsConfig(rawConfigFromFile());
+        // Read as Pulumi hands it over (objects as JSON strings); not through deployments/test/support,
+        // which loads that project's own @pulumi/pulumi next to ours.
+        const settingsFile = yaml.load(fs.readFileSync(path.join(ROOT, "deployments", "Pulumi.settings.yaml"), "utf8")) as { config: Record<string, unknown> };
+        const deployments = parseDeploymentsConfig(Object.fromEntries(Object.entries(settingsFile.config)
+            .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
         for (const stack of STACKS) {
             it(`Pulumi Deployments of ${stack} writes the cluster's credentials in its pre-run commands, with what the stack's config needs`, () => {
                 const settings = buildSettings(deployments, stack);
