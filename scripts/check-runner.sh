@@ -90,7 +90,11 @@ while IFS= read -r line; do
       actions/setup-go) ;;
       actions/cache)
         mkdir -p "$home/.cache/taskflow-api/tools"
-        tar -C "$tools" --exclude=./src -cf - . | tar -C "$home/.cache/taskflow-api/tools" -xf - ;;
+        tar -C "$tools" --exclude=./src -cf - . | tar -C "$home/.cache/taskflow-api/tools" -xf -
+        # A restored cache sits at the path it was saved from ($HOME is the same on every run);
+        # this copy does not, so the wrappers that name their own directory are pointed at it.
+        grep -rlIF --exclude-dir=debroot --exclude-dir=debs --exclude-dir=node-v\* "$tools" "$home/.cache/taskflow-api/tools" 2>/dev/null |
+          while IFS= read -r f; do sed -i "s|$tools|$home/.cache/taskflow-api/tools|g" "$f"; done ;;
       azure/setup-helm) ln -sf "$tools/bin/helm3" "$bin/helm" ;;
       *) fail "no stand-in for step uses: $uses (teach scripts/check-runner.sh)"; continue ;;
     esac
@@ -105,7 +109,8 @@ while IFS= read -r line; do
   fi
   echo "      run (uid $uid, CI=true): $cmd"
   out=$(as_runner bash -e -c "$cmd" 2>&1); rc=$?
-  printf '%s\n' "$out" | tail -40 | sed 's/^/        /'
+  # All of it when it failed (the reason is rarely in the last lines), else the end.
+  if ((rc == 0)); then printf '%s\n' "$out" | tail -15 | sed 's/^/        /'; else printf '%s\n' "$out" | sed 's/^/        /'; fi
   if ((rc == 0)); then pass "as the runner: $cmd"; else fail "as the runner: $cmd (exit $rc)"; fi
 done < <(tail -n +2 <<<"$steps")
 
