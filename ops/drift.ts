@@ -4,6 +4,7 @@
 // unchanged inputs.
 //
 //   npm run drift -- --stack <name> [--context NAME] [--kubeconfig FILE] [--json]
+//                    [--pulumi-stack ORG/NAME]   (the stack in the backend, default <name>)
 //
 // What is compared (ops/live-compare.ts, computed here from reads only: `get`/`list`, no
 // dry-run, so the role that runs it needs no write access, review M5):
@@ -133,6 +134,7 @@ export function stackOwnedObjects(exported: any): K8sObject[] {
 function main(): number {
     const argv = process.argv.slice(2);
     let stack: string | undefined, kubeconfig: string | undefined, context: string | undefined, json = false, prepareHeal = false;
+    let pulumiStack: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].split(/=(.*)/s, 2);
         const value = () => inline ?? argv[++i];
@@ -140,6 +142,7 @@ function main(): number {
         else if (flag === "--kubeconfig") kubeconfig = value();
         else if (flag === "--context") context = value();
         else if (flag === "--json") json = true;
+        else if (flag === "--pulumi-stack") pulumiStack = value();
         else if (flag === "--prepare-heal") prepareHeal = true;
         else if (flag === "--help" || flag === "-h") {
             console.log("usage: npm run drift -- --stack <name> [--context NAME] [--kubeconfig FILE] [--json]");
@@ -192,7 +195,7 @@ function main(): number {
     const newest = items.map((s) => decodeHelmRelease(s.data.release)).sort((a, b) => b.version - a.version)[0];
 
     // The stack's own objects, from its state.
-    const exported = run(pulumiBin, ["stack", "export", "--show-secrets", "--stack", stack], undefined);
+    const exported = run(pulumiBin, ["stack", "export", "--show-secrets", "--stack", pulumiStack ?? stack], undefined);
     if (exported.code !== 0) throw new DriftError(`pulumi stack export --stack ${stack}: ${exported.stderr.trim().split("\n").slice(-3).join(" ")}`);
     const own = stackOwnedObjects(JSON.parse(exported.stdout));
 
