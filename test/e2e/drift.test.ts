@@ -145,6 +145,22 @@ describe("drift of the dev stack on a local cluster with a real node: detect, he
         ok(await target().pulumi(["preview", "--expect-no-changes"], base), "preview after heal");
     });
 
+    it("heal of a stack that is not the local one goes through the gate: a preview with more than the heal token is refused and changes nothing", async () => {
+        const tg = target();
+        const revisions = (await tg.releaseHistory()).length;
+        const other = tg.configFile("heal-gate", (c) => {
+            c["taskflow-api:app"] = { ...(c["taskflow-api:app"] ?? {}), replicaCount: 2 };
+        });
+        const r = await run("bash", [path.join(PROJECT_ROOT, "ops/heal.sh"), "--stack", "dev", "--config-file", other, "--yes", "--non-interactive"], { cwd: PROJECT_ROOT, env: tg.env });
+        console.log(`${r.stdout}${r.stderr}`.split("\n").filter((l) => /heal/.test(l)).join("\n").replace(/^/gm, "      "));
+        assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+        // Refused by the gate: the preview changes the release's values (or, on a checkout with
+        // uncommitted changes, by that check first).
+        assert.match(r.stderr, /heal gate: refused for dev:[\s\S]*changes values besides the heal token|uncommitted changes/);
+        assert.equal((await tg.releaseHistory()).length, revisions, "nothing was deployed");
+        assert.ok(!fs.readdirSync(tg.stateDir).some((f) => f.startsWith(".heal-")), "the config copy is gone");
+    });
+
     it("reports a Service port and a container port edited under their names as drift (exit 1) that cannot be re-applied in place; heal replaces them", async () => {
         const ns = target().namespace;
         await kubectl(["patch", "service", RELEASE, "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/ports/0/port", value: 8081 }])]);
