@@ -153,6 +153,29 @@ describe("delivery paths as written", () => {
         });
     });
 
+    describe("heal goes through the deploy workflow (M8)", () => {
+        it("deploy.yml's dispatch takes a heal input and hands it to both stacks' up, behind the same Environments", () => {
+            const deploy = workflows["deploy.yml"];
+            assert.equal(deploy.on.workflow_dispatch.inputs.heal.type, "boolean");
+            for (const job of ["staging", "prod"]) {
+                assert.match(String(deploy.jobs[job].with.heal), /inputs\.heal/);
+                assert.equal(deploy.jobs[job].with.command, "up");
+            }
+            assert.equal(deploy.jobs.prod.with.environment, "prod");
+        });
+
+        it("stack-operation heals only on up, after the credential step, and the up keeps the policy pack and refresh", () => {
+            const steps = workflows["stack-operation.yml"].jobs.pulumi.steps as any[];
+            const heal = steps.findIndex((st) => /heal-gate\.ts token/.test(String(st.run ?? "")));
+            assert.ok(heal > steps.findIndex(writesKubeconfig), "heal step after the kubeconfig step");
+            assert.match(String(steps[heal].if), /inputs\.heal && inputs\.command == 'up'/);
+            assert.match(String(steps[heal].run), /--prepare-heal/);
+            const up = steps.find((st) => String(st.uses ?? "").startsWith("pulumi/actions@") && st.with?.command);
+            assert.equal(up.with.refresh, true);
+            assert.match(String(up.with.policyPacks), /POLICY_PACK/);
+        });
+    });
+
     describe("the workflows' test job (B1)", () => {
         const jobs = workflows["offline-tests.yml"].jobs;
         const runs = (job: any) => (job.steps as any[]).map((s) => String(s.run ?? "")).join("\n");
