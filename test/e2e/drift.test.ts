@@ -84,6 +84,26 @@ describe("drift of the dev stack on a local cluster with a real node: detect, he
         assert.match(r.stdout, /and 2 object\(s\) the stack owns/, "the Namespace and the Redis Secret are compared too");
     });
 
+    it("the README's operations commands work in a new shell after npm start: no tools on PATH, no KUBECONFIG, no backend variables", async () => {
+        const tg = target();
+        const toolsBin = path.dirname(execFileSync("bash", ["-c", "command -v pulumi"], { env: tg.env, encoding: "utf8" }).trim());
+        const env: NodeJS.ProcessEnv = {
+            ...tg.env,
+            // This node (npm needs one) and the system's PATH; not the toolchain's bin.
+            PATH: [path.dirname(process.execPath), ...(tg.env.PATH ?? "").split(":").filter((d) => d !== toolsBin && !d.startsWith(toolsBin))].join(":"),
+        };
+        for (const k of ["KUBECONFIG", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE", "HELM4", "HELM3", "PULUMI_HOME"]) delete env[k];
+        for (const [args, codes] of [
+            [["run", "-s", "plan", "--", "--stack", "dev"], [0]],
+            [["run", "-s", "diff", "--", "--stack", "dev", "--base", "HEAD"], [0, 1]],
+            [["run", "-s", "drift", "--", "--stack", "dev"], [0]],
+        ] as Array<[string[], number[]]>) {
+            const r = await run("npm", args, { cwd: PROJECT_ROOT, env });
+            console.log(`      npm ${args.join(" ")}: exit ${r.code}${r.code > 1 ? `\n${r.stdout}${r.stderr}` : ""}`);
+            assert.ok(codes.includes(r.code), `npm ${args.join(" ")} exited ${r.code}\n${r.stdout}${r.stderr}`);
+        }
+    });
+
     it("never falls back to the current context: a kubeconfig that is not the local cluster's needs --context", async () => {
         const copy = path.join(target().stateDir, "other-kubeconfig");
         fs.copyFileSync(target().env.KUBECONFIG as string, copy);
