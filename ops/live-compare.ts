@@ -49,8 +49,9 @@ const pointerPart = (s: string | number) => String(s).replace(/~/g, "~0").replac
 /** The merge key of the list at `field` (the list's own name), or undefined for an atomic list. */
 function mergeKey(field: string, list: unknown[]): string[] | undefined {
     const all = (keys: string[]) => list.every((e) => isObject(e) && keys.every((k) => e[k] !== undefined));
-    if (field === "ports" && all(["containerPort"])) return ["containerPort"];
-    if (field === "ports" && all(["port"])) return ["port"];
+    // Ports are keyed with their protocol (DNS is 53/UDP and 53/TCP), TCP when unset.
+    if (field === "ports" && all(["containerPort"])) return ["containerPort", "protocol"];
+    if (field === "ports" && all(["port"])) return ["port", "protocol"];
     if (field === "volumeMounts" && all(["mountPath"])) return ["mountPath"];
     if (field === "volumeDevices" && all(["devicePath"])) return ["devicePath"];
     if (field === "topologySpreadConstraints" && all(["topologyKey", "whenUnsatisfiable"])) return ["topologyKey", "whenUnsatisfiable"];
@@ -61,8 +62,13 @@ function mergeKey(field: string, list: unknown[]): string[] | undefined {
     }
     return undefined;
 }
-const keyOf = (e: K8sObject, keys: string[]) => keys.map((k) => String(e[k])).join(",");
-const keyLabel = (e: K8sObject, keys: string[]) => (keys.length === 1 && keys[0] === "name" ? String(e.name) : keys.map((k) => `${k}=${e[k]}`).join(","));
+/** Key fields the API server defaults, so a manifest that omits them matches the live entry. */
+const KEY_DEFAULTS: Record<string, string> = { protocol: "TCP" };
+const keyValue = (e: K8sObject, k: string) => String(e[k] ?? KEY_DEFAULTS[k]);
+const keyOf = (e: K8sObject, keys: string[]) => keys.map((k) => keyValue(e, k)).join(",");
+const keyLabel = (e: K8sObject, keys: string[]) => (keys.length === 1 && keys[0] === "name"
+    ? String(e.name)
+    : keys.filter((k) => !(k in KEY_DEFAULTS && keyValue(e, k) === KEY_DEFAULTS[k])).map((k) => `${k}=${e[k]}`).join(","));
 
 /** Kubernetes quantities, so `0.5` and `500m`, `1Gi` and `1024Mi` compare equal. */
 export function quantity(v: unknown): number | undefined {
@@ -106,14 +112,13 @@ function compareDesired(live: unknown, want: unknown, at: string, field: string,
             for (const w of want as K8sObject[]) compareDesired(byKey.get(keyOf(w, keys)), w, `${at}[${keyLabel(w, keys)}]`, "", out, invalid);
             // What server-side apply would hold after merging: live entries plus the release's.
             const merged = [...live as K8sObject[], ...(want as K8sObject[]).filter((w) => !byKey.has(keyOf(w, keys)))];
-            for (const unique of ["name", "containerPort", "port"].filter((u) => !keys.includes(u))) {
-                const seen = new Map<string, string>();
+            if (!keys.includes("name")) {
+                const named = new Map<string, string>();
                 for (const e of merged) {
-                    if (e[unique] === undefined) continue;
-                    const v = `${e[unique]}/${e.protocol ?? "TCP"}`;
-                    const other = seen.get(v);
-                    if (other !== undefined && unique === "name") invalid.push(`${at}: ${other} and ${keyLabel(e, keys)} would both be named "${e[unique]}"`);
-                    seen.set(v, keyLabel(e, keys));
+                    if (e.name === undefined) continue;
+                    const other = named.get(String(e.name));
+                    if (other !== undefined) invalid.push(`${at}: ${other} and ${keyLabel(e, keys)} would both be named "${e.name}"`);
+                    named.set(String(e.name), keyLabel(e, keys));
                 }
             }
             return;

@@ -81,6 +81,14 @@ describe("drift: comparing the stack's objects with the live ones (reads only)",
         assert.deepStrictEqual(c.changed.map((f) => f.path), ["spec.ports[port=80]"]);
     });
 
+    it("keys ports with their protocol: DNS on 53/UDP and 53/TCP is no drift", () => {
+        const np = (withProtocol: boolean): K8sObject => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "api" },
+            spec: { egress: [{ ports: [{ port: 53, protocol: "UDP" }, { port: 53, ...(withProtocol ? { protocol: "TCP" } : {}) }] }] } });
+        const live: any = np(true);
+        live.metadata.managedFields = [helmFields({})];
+        assert.deepStrictEqual(compareObject(np(false), live), { changed: [], added: [] });
+    });
+
     it("a PDB switched from minAvailable to maxUnavailable cannot be re-applied in place", () => {
         const live: any = { kind: "PodDisruptionBudget", metadata: { name: "api", managedFields: [helmFields({})] }, spec: { maxUnavailable: 1 } };
         const c = compareObject({ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "api" }, spec: { minAvailable: 1 } }, live);
