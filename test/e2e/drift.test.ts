@@ -176,7 +176,7 @@ describe("drift of the dev stack on a local cluster with a real node: detect, he
         assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
         // Refused by the gate: the preview changes the release's values (or, on a checkout with
         // uncommitted changes, by that check first).
-        assert.match(r.stderr, /heal gate: refused for dev:[\s\S]*changes values besides the heal token|uncommitted changes/);
+        assert.match(r.stderr, /heal gate: refused for dev:[\s\S]*Release::taskflow-api: (changes values besides the heal token|update without a diff)|uncommitted changes/);
         assert.equal((await tg.releaseHistory()).length, revisions, "nothing was deployed");
         assert.ok(!fs.readdirSync(tg.stateDir).some((f) => f.startsWith(".heal-")), "the config copy is gone");
     });
