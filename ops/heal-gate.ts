@@ -42,9 +42,10 @@ export function deployedCommit(history: readonly HistoryEntry[]): string | undef
 export function previewProblems(preview: any): string[] {
     const problems: string[] = [];
     for (const step of preview?.steps ?? []) {
-        const op = step.op as string, urn = String(step.urn ?? ""), type = urn.split("::")[2] ?? "";
+        // The URN's type is qualified by its parents' (`taskflow:app:TaskflowApi$kubernetes:…`).
+        const op = step.op as string, urn = String(step.urn ?? ""), type = (urn.split("::")[2] ?? "").split("$").pop() as string;
         if (op === "same" || op === "read" || op === "refresh") continue;
-        if (type.endsWith("kubernetes:helm.sh/v3:Release") && op === "update") {
+        if (type === "kubernetes:helm.sh/v3:Release" && op === "update") {
             const keys = (step.diffReasons ?? []) as string[];
             const other = keys.filter((k) => k !== "description");
             if (keys.length === 0) problems.push(`${urn}: update without a diff (cannot tell what changes)`);

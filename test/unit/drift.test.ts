@@ -146,6 +146,13 @@ describe("heal's gate for a protected stack (ops/heal-gate.ts)", () => {
             { op: "replace", urn: "urn:pulumi:prod::p::aws:elasticache/replicationGroup:ReplicationGroup::rg" },
         ] }), [`${release}: changes values besides the heal token`, "urn:pulumi:prod::p::aws:elasticache/replicationGroup:ReplicationGroup::rg: replace"]);
     });
+    it("lets through the refresh putting back the stack's own Kubernetes objects, under their parent component", () => {
+        assert.deepStrictEqual(previewProblems({ steps: [
+            { op: "update", urn: "urn:pulumi:prod::taskflow-api::taskflow:app:TaskflowApi$kubernetes:core/v1:Secret::taskflow-api-redis-auth" },
+            { op: "update", urn: release, diffReasons: ["description"] },
+        ] }), []);
+    });
+
     it("finds the commit of the last successful update (newest first)", () => {
         assert.strictEqual(deployedCommit([{ kind: "update", result: "failed", environment: { "git.head": "b" } }, { kind: "update", result: "succeeded", environment: { "git.head": "a" } }]), "a");
     });
