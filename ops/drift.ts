@@ -71,7 +71,7 @@ const redact = (kind: string, p: string, v: unknown) => (v !== undefined && isSe
 export function detectDrift(desired: readonly K8sObject[], namespace: string, cluster: Cluster): DriftReport {
     const drifted: DriftedObject[] = [];
     for (const d of desired) {
-        const key = objectKey(d, namespace);
+        const key = objectKey(d, d.kind === "Namespace" ? "" : namespace);
         const base = { key, kind: String(d.kind), name: String(d.metadata?.name), ...(d.kind === "Namespace" ? {} : { namespace: d.metadata?.namespace ?? namespace }) };
         const live = cluster.get(d, namespace);
         if (!live) {
@@ -204,7 +204,8 @@ function main(): number {
     const report = detectDrift(desired, namespace, {
         get: (obj, ns) => {
             const kind = String(obj.kind), group = String(obj.apiVersion ?? "").includes("/") ? String(obj.apiVersion).split("/")[0] : "";
-            const args = ["get", group ? `${kind}.${group}` : kind, String(obj.metadata?.name), "-o", "json", "--ignore-not-found"];
+            // managedFields are left out of kubectl's output unless asked for (kubectl >= 1.21).
+            const args = ["get", group ? `${kind}.${group}` : kind, String(obj.metadata?.name), "-o", "json", "--ignore-not-found", "--show-managed-fields"];
             if (kind !== "Namespace") args.push("-n", obj.metadata?.namespace ?? ns);
             const got = kubectl(args);
             if (got.code !== 0) throw new DriftError(`kubectl get ${kind} ${obj.metadata?.name}: ${got.stderr.trim()}`);

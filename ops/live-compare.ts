@@ -130,6 +130,9 @@ function compareDesired(live: unknown, want: unknown, at: string, field: string,
         want.forEach((w, i) => compareDesired(live[i], w, `${at}[${i}]`, "", out, invalid));
         return;
     }
+    // The API server drops zero values of optional fields (`initialDelaySeconds: 0`, `false`,
+    // ""): absent live is what the release's zero becomes.
+    if (live === undefined && (want === 0 || want === false || want === "")) return;
     if (!sameScalar(at, live, want)) out.push({ path: at, live, release: want });
 }
 

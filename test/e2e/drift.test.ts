@@ -143,7 +143,7 @@ describe("drift of the dev stack on a local cluster with a real node: detect, he
             "spec.replicas: live 2, release 1",
             `spec.template.spec.containers[${CONTAINER}].image: live "ghcr.io/example/taskflow-api:edited-by-hand", release "ghcr.io/example/taskflow-api:1.0.0"`,
             'metadata.labels["pod-security.kubernetes.io/enforce"]: live "privileged", release "restricted"',
-            'data["redis-password"]: live <secret>, release <secret>',
+            "data.redis-password: live <secret>, release <secret>",
         ]) assert.ok(fields.includes(line), `missing: ${line}\n${fields.join("\n")}`);
         for (const re of [
             /^\+ metadata\.labels\.debug: added by kubectl-label/,

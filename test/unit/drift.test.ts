@@ -40,6 +40,12 @@ describe("drift: comparing the stack's objects with the live ones (reads only)",
         assert.deepStrictEqual(compareObject(deployment(false), deployment(true)), { changed: [], added: [] });
     });
 
+    it("a zero the release sets and the API server dropped (initialDelaySeconds: 0) is no drift", () => {
+        const c = compareObject(deployment(false, (o) => (o.spec.template.spec.containers[0].livenessProbe = { initialDelaySeconds: 0, periodSeconds: 5 })),
+            deployment(true, (o) => (o.spec.template.spec.containers[0].livenessProbe = { periodSeconds: 5 })));
+        assert.deepStrictEqual(c.changed, []);
+    });
+
     it("names a changed field the release sets, with container and env entries by name", () => {
         const c = compareObject(deployment(false), deployment(true, (o) => {
             o.spec.template.spec.containers[0].image = "app:hand";
