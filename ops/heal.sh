@@ -66,8 +66,8 @@ if [[ $local != 1 ]]; then
   dirty=$(git status --porcelain --untracked-files=no)
   [[ -z $dirty ]] || { echo "heal: refused: the checkout has uncommitted changes, which would ship with the heal:" >&2; echo "$dirty" >&2; exit 1; }
   pulumi stack history --stack "$stack" --json > "$work/history.json"
-  pulumi preview --stack "$stack" --config-file "$run_config" --refresh --json "${policy[@]}" > "$work/preview.json" ||
-    { echo "heal: the preview failed:" >&2; tail -20 "$work/preview.json" >&2; exit 1; }
+  pulumi preview --stack "$stack" --config-file "$run_config" --refresh --json "${policy[@]}" > "$work/preview.json" 2> "$work/preview.err" ||
+    { echo "heal: the preview failed:" >&2; tail -20 "$work/preview.err" "$work/preview.json" >&2; exit 1; }
   ts ops/heal-gate.ts check --stack "$stack" --head "$(git rev-parse HEAD)" --history "$work/history.json" --preview "$work/preview.json"
 fi
 
