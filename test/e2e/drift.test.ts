@@ -125,12 +125,12 @@ describe("drift of the dev stack on a local cluster with a real node: detect, he
         await kubectl(["patch", "configmap", RELEASE, "--type=merge", "-p", JSON.stringify({ data: { NODE_OPTIONS: "--require /tmp/x.js" } })]);
         // The stack's own objects, outside the release.
         await kubectl(["label", "--overwrite", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-        await kubectl(["patch", "secret", "taskflow-api-redis-auth", "--type=merge", "-p", JSON.stringify({ data: { "redis-password": Buffer.from("edited-by-hand").toString("base64") } })]);
+        await kubectl(["patch", "secret", "taskflow-api-redis-auth", "--type=merge", "-p", JSON.stringify({ data: { "redis-password": Buffer.from("hand-set-password").toString("base64") } })]);
 
         const r = await drift();
         console.log(r.stdout.replace(/^/gm, "      "));
         assert.equal(r.code, 1, `drift must exit 1 on drift\n${r.stdout}${r.stderr}`);
-        assert.ok(!r.stdout.includes("edited-by-hand\"") && !r.stdout.includes(Buffer.from("edited-by-hand").toString("base64")), "no Secret value");
+        assert.ok(!r.stdout.includes("hand-set-password") && !r.stdout.includes(Buffer.from("hand-set-password").toString("base64")), "no Secret value");
         assert.deepEqual(objectLines(r.stdout).sort(), [
             `- NetworkPolicy ${ns}/${RELEASE} (deleted: in the release, not in the cluster)`,
             `~ ConfigMap ${ns}/${RELEASE}`,
