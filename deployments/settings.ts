@@ -59,8 +59,13 @@ export function buildSettings(config: Config, stack: string): SettingsArgs {
             pullRequestTemplate: false,
         },
         operationContext: {
-            preRunCommands: [...config.executor.preRunCommands],
-            environmentVariables: { ...config.executor.environmentVariables, ...s.environmentVariables },
+            // Last: the cluster's credentials, exactly as the workflows get them (review B2).
+            preRunCommands: [...config.executor.preRunCommands, `bash scripts/ci-kubeconfig.sh ${stack}`],
+            environmentVariables: {
+                ...config.executor.environmentVariables,
+                ...s.environmentVariables,
+                ...(s.eksCluster ? { EKS_CLUSTER_NAME: s.eksCluster.name, AWS_REGION: s.eksCluster.region } : {}),
+            },
             options: {
                 // `npm ci` from the lock file runs in preRunCommands (before `helm dependency
                 // build`); the default install would run `npm install` a second time.

@@ -124,8 +124,13 @@ function main(): number {
         const summary = significant.length === 0
             ? `no object changes (${unchanged} objects)`
             : `${count("added")} added, ${count("removed")} removed, ${count("changed")} changed, ${unchanged} unchanged`;
+        // The base renders with this checkout's node_modules (checkoutBase): say so when the base
+        // locked other dependencies, as its own render could differ.
+        const lockOf = (tree: string) => (fs.existsSync(path.join(tree, "package-lock.json")) ? fs.readFileSync(path.join(tree, "package-lock.json"), "utf8") : "");
+        const depsDiffer = lockOf(baseTree) !== lockOf(ROOT);
         const body = [
             ...(baseText === undefined ? [`(no Pulumi.${stack}.yaml at the base: every object is new)`] : []),
+            ...(depsDiffer ? ["(the base's package-lock.json differs: the base was rendered with this checkout's dependencies, not its own)"] : []),
             ...formatObjectDiffs(diffs),
             summary,
         ];

@@ -1,60 +1,57 @@
-// Live drift of a deployed stack: every object of the Helm release's manifest compared with the
-// live object, on the fields the release sets. `pulumi refresh` cannot see this: the Release
-// reads Helm's stored record, not the objects, so a `kubectl edit` stays invisible and is never
-// reverted by an `up` with unchanged inputs.
+// Live drift of a deployed stack: every object the stack deploys compared with the live object.
+// `pulumi refresh` cannot see this for the release: the Release reads Helm's stored record, not
+// the objects, so a `kubectl edit` stays invisible and is never reverted by an `up` with
+// unchanged inputs.
 //
-//   npm run drift -- --stack <name> [--kubeconfig FILE] [--context NAME]
+//   npm run drift -- --stack <name> [--context NAME] [--kubeconfig FILE] [--json]
+//                    [--pulumi-stack ORG/NAME]   (the stack in the backend, default <name>)
 //
-// How: for each object of `helm get manifest`, a server-side apply dry-run with Helm's field
-// manager and --force-conflicts returns what the object would be if the release applied it
-// now (the `kubectl diff --server-side` semantics). Its differences from the live object are
-// exactly the fields the release sets that someone changed; API-server defaults, status and
-// fields only other managers set (an HPA's replicas, a controller's annotations) are equal on
-// both sides. Objects of the release that no longer exist are reported deleted.
+// What is compared (ops/live-compare.ts, computed here from reads only: `get`/`list`, no
+// dry-run, so the role that runs it needs no write access, review M5):
+//   - the objects of the Helm release's manifest, read from the release's own record (the
+//     `sh.helm.release.v1.*` Secret, as `helm get manifest` does; no helm binary needed);
+//   - the objects the stack owns outside the release (the Namespace, the Redis Secret), against
+//     what Pulumi sent for them (`pulumi stack export`; values compared in memory, never shown).
+// Reported: fields the stack sets whose live value differs (`~`), objects gone (`-`), fields and
+// entries added by another field manager (`+ … added by <manager>`: Helm's patch never removes
+// them), and objects that can no longer be applied in place (a Service port edited under its
+// name, a PDB switched to maxUnavailable), with the reason; heal replaces those.
 //
-// Cluster: --kubeconfig, else $KUBECONFIG, else the local cluster's kubeconfig in
-// ${TASKFLOW_STATE_DIR:-.state}/ when it exists (npm start), else kubectl's default; context:
-// --context, else the stack's `cluster.context`.
+// Cluster (never the current context by accident, m17): --kubeconfig, else $KUBECONFIG, else the
+// local cluster's kubeconfig in ${TASKFLOW_STATE_DIR:-.state}/ (npm start); context: --context,
+// else the stack's `cluster.context`; a stack with neither, on a kubeconfig that is not the local
+// cluster's, is an error.
+// Heal's preparation (ops/heal.sh, with write access): --prepare-heal deletes the objects that
+// cannot be applied in place and removes the added fields (JSON patch), before heal's upgrade.
 // Exit status: 0 no drift, 1 drift, 2 error. Secret values are never printed.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
+import * as zlib from "zlib";
 
 import { ConfigError, parseConfig, rawConfigFromStackFile } from "../config";
-import { diffObject, K8sObject, objectKey, parseManifests, show } from "./manifests";
+import { clusterTarget, operatorContext } from "./cluster-target";
+import { AddedField, compareObject, FieldDrift, secretAsStored, yaml11Octals } from "./live-compare";
+import { K8sObject, objectKey, parseManifests, show } from "./manifests";
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes and Pulumi JSON are read loosely. */
 const ROOT = path.resolve(__dirname, "..");
 const TOOLS_BIN = path.join(process.env.TASKFLOW_TOOLS_DIR ?? path.join(os.homedir(), ".cache", "taskflow-api", "tools"), "bin");
 
 class DriftError extends Error {}
 
-function tool(envVar: string, cached: string, onPath: string): string {
-    if (process.env[envVar]) return process.env[envVar] as string;
-    if (fs.existsSync(path.join(TOOLS_BIN, cached))) return path.join(TOOLS_BIN, cached);
-    return onPath;
-}
-
-/** Fields the server owns or that change on every write; never drift. */
-function comparable(o: K8sObject): K8sObject {
-    const c = structuredClone(o);
-    delete c.status;
-    for (const k of ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"]) delete c.metadata?.[k];
-    return c;
-}
-
-/** The manager that created the object: Helm's (the provider's embedded Helm or the CLI). */
-function creatorManager(live: K8sObject): string {
-    const entries = [...(live.metadata?.managedFields ?? [])] as Array<{ manager?: string; time?: string }>;
-    entries.sort((a, b) => String(a.time ?? "").localeCompare(String(b.time ?? "")));
-    return entries[0]?.manager ?? "helm";
-}
-
 export interface DriftedObject {
     readonly key: string;
+    readonly kind: string;
+    readonly name: string;
+    readonly namespace?: string;
     readonly deleted: boolean;
-    readonly fields: ReadonlyArray<{ path: string; live: unknown; release: unknown }>;
+    readonly fields: ReadonlyArray<FieldDrift>;
+    readonly added: ReadonlyArray<AddedField>;
+    /** Why it cannot be applied in place (heal replaces it). */
+    readonly replace?: string;
 }
 
 export interface DriftReport {
@@ -63,35 +60,34 @@ export interface DriftReport {
 }
 
 export interface Cluster {
-    readonly kubectl: (args: string[], input?: string) => { code: number; stdout: string; stderr: string };
+    /** `kubectl get …` (reads only); code 0 with empty stdout when the object is gone. */
+    readonly get: (obj: K8sObject, namespace: string) => K8sObject | undefined;
 }
 
-/** Compares every manifest object with its live counterpart (see the header). */
-export function detectDrift(manifest: string, namespace: string, cluster: Cluster): DriftReport {
-    // Each document goes to kubectl as Helm rendered it: re-serialising a parsed copy would turn
-    // YAML 1.1 octals such as `defaultMode: 0555` (what Kubernetes reads) into decimal 555.
-    const docs = manifest.split(/^---[ \t]*$/m).filter((d) => parseManifests(d).length === 1);
+const isSecretPath = (kind: string, p: string) => kind === "Secret" && /^(data|stringData)(\.|\[|$)/.test(p);
+const redact = (kind: string, p: string, v: unknown) => (v !== undefined && isSecretPath(kind, p) ? "<secret>" : v);
+
+/** Compares each desired object with its live counterpart (see the header). */
+export function detectDrift(desired: readonly K8sObject[], namespace: string, cluster: Cluster): DriftReport {
     const drifted: DriftedObject[] = [];
-    for (const doc of docs) {
-        const key = objectKey(parseManifests(doc)[0], namespace);
-        const got = cluster.kubectl(["get", "-f", "-", "-n", namespace, "-o", "json", "--ignore-not-found"], doc);
-        if (got.code !== 0) throw new DriftError(`kubectl get ${key}: ${got.stderr.trim()}`);
-        // `get -f` answers with a List (empty, or nothing at all, when the object is gone).
-        const answer = got.stdout.trim() === "" ? undefined : (JSON.parse(got.stdout) as K8sObject);
-        const live = answer?.kind === "List" ? (answer.items as K8sObject[])[0] : answer;
+    for (const d of desired) {
+        const key = objectKey(d, d.kind === "Namespace" ? "" : namespace);
+        const base = { key, kind: String(d.kind), name: String(d.metadata?.name), ...(d.kind === "Namespace" ? {} : { namespace: d.metadata?.namespace ?? namespace }) };
+        const live = cluster.get(d, namespace);
         if (!live) {
-            drifted.push({ key, deleted: true, fields: [] });
+            drifted.push({ ...base, deleted: true, fields: [], added: [] });
             continue;
         }
-        const applied = cluster.kubectl([
-            "apply", "--server-side", "--dry-run=server", "--force-conflicts", `--field-manager=${creatorManager(live)}`,
-            "-f", "-", "-n", namespace, "-o", "json",
-        ], doc);
-        if (applied.code !== 0) throw new DriftError(`server-side dry-run of ${key}: ${applied.stderr.trim()}`);
-        const { fields } = diffObject(comparable(live), comparable(JSON.parse(applied.stdout) as K8sObject));
-        if (fields.length > 0) drifted.push({ key, deleted: false, fields: fields.map((f) => ({ path: f.path, live: f.before, release: f.after })) });
+        const c = compareObject(secretAsStored(d), live);
+        if (c.changed.length === 0 && c.added.length === 0 && !c.unappliable) continue;
+        drifted.push({
+            ...base, deleted: false,
+            fields: c.changed.map((f) => ({ path: f.path, live: redact(base.kind, f.path, f.live), release: redact(base.kind, f.path, f.release) })),
+            added: c.added.map((a) => ({ ...a, live: redact(base.kind, a.path, a.live) })),
+            ...(c.unappliable ? { replace: c.unappliable } : {}),
+        });
     }
-    return { objects: docs.length, drifted };
+    return { objects: desired.length, drifted };
 }
 
 export function formatDrift(r: DriftReport): string[] {
@@ -101,27 +97,55 @@ export function formatDrift(r: DriftReport): string[] {
             lines.push(`- ${d.key} (deleted: in the release, not in the cluster)`);
             continue;
         }
-        lines.push(`~ ${d.key}`);
+        lines.push(`~ ${d.key}${d.replace ? ` (cannot be re-applied in place: ${d.replace}; heal replaces it)` : ""}`);
         for (const f of d.fields) lines.push(`    ${f.path}: live ${show(f.live)}, release ${show(f.release)}`);
+        for (const a of d.added) lines.push(`    + ${a.path}: added by ${a.manager} (${show(a.live)})`);
     }
-    const deleted = r.drifted.filter((d) => d.deleted).length;
+    const deleted = r.drifted.filter((d) => d.deleted).length, replace = r.drifted.filter((d) => d.replace).length;
     lines.push(r.drifted.length === 0
-        ? `no drift: ${r.objects} objects match the release`
-        : `${r.drifted.length} of ${r.objects} objects drifted: ${r.drifted.length - deleted} changed, ${deleted} deleted. Heal: npm run heal -- --stack <stack> (README, Operations)`);
+        ? `no drift: ${r.objects} objects match the stack`
+        : `${r.drifted.length} of ${r.objects} objects drifted: ${r.drifted.length - deleted} changed${replace ? ` (${replace} to replace)` : ""}, ${deleted} deleted. Heal: npm run heal -- --stack <stack> (README, Operations)`);
     return lines;
+}
+
+/** The manifest of a Helm release from its storage Secret's `release` field (base64, gzip, JSON). */
+export function decodeHelmRelease(data: string): { manifest: string; version: number; status: string } {
+    let raw = Buffer.from(Buffer.from(data, "base64").toString("utf8"), "base64");
+    if (raw[0] === 0x1f && raw[1] === 0x8b) raw = zlib.gunzipSync(raw);
+    const rel = JSON.parse(raw.toString("utf8")) as { manifest: string; version: number; info?: { status?: string } };
+    return { manifest: rel.manifest, version: rel.version, status: rel.info?.status ?? "unknown" };
+}
+
+/** What Pulumi sent for the stack's own Kubernetes objects (not the Release), secrets unwrapped. */
+export function stackOwnedObjects(exported: any): K8sObject[] {
+    const unwrap = (v: any): any => {
+        if (Array.isArray(v)) return v.map(unwrap);
+        if (v && typeof v === "object") {
+            if ("4dabf18193072939515e22adb298388d" in v) return "plaintext" in v ? unwrap(JSON.parse(v.plaintext)) : undefined;
+            return Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith("__")).map(([k, x]) => [k, unwrap(x)]));
+        }
+        return v;
+    };
+    return ((exported?.deployment?.resources ?? []) as any[])
+        .filter((r) => /^kubernetes:(core|apps|networking\.k8s\.io|policy|rbac\.authorization\.k8s\.io)\/v1:/.test(r.type) && !r.delete)
+        .map((r) => unwrap(r.inputs) as K8sObject);
 }
 
 function main(): number {
     const argv = process.argv.slice(2);
-    let stack: string | undefined, kubeconfig: string | undefined, context: string | undefined;
+    let stack: string | undefined, kubeconfig: string | undefined, context: string | undefined, json = false, prepareHeal = false;
+    let pulumiStack: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].split(/=(.*)/s, 2);
         const value = () => inline ?? argv[++i];
         if (flag === "--stack") stack = value();
         else if (flag === "--kubeconfig") kubeconfig = value();
         else if (flag === "--context") context = value();
+        else if (flag === "--json") json = true;
+        else if (flag === "--pulumi-stack") pulumiStack = value();
+        else if (flag === "--prepare-heal") prepareHeal = true;
         else if (flag === "--help" || flag === "-h") {
-            console.log("usage: npm run drift -- --stack <name> [--kubeconfig FILE] [--context NAME]");
+            console.log("usage: npm run drift -- --stack <name> [--context NAME] [--kubeconfig FILE] [--json]");
             return 0;
         } else throw new DriftError(`unknown argument: ${argv[i]}`);
     }
@@ -136,33 +160,82 @@ function main(): number {
         throw e;
     }
     const release = config.release.name, namespace = config.namespace.name;
-    context ??= config.cluster.context;
-    const localKubeconfig = path.join(process.env.TASKFLOW_STATE_DIR ?? path.join(ROOT, ".state"), "kubeconfig");
+    const state = process.env.TASKFLOW_STATE_DIR ?? path.join(ROOT, ".state");
+    const localKubeconfig = path.join(state, "kubeconfig");
     kubeconfig ??= process.env.KUBECONFIG || (fs.existsSync(localKubeconfig) ? localKubeconfig : undefined);
-    const env = { ...process.env, ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}) };
-    const ctx = context ? ["--kube-context", context] : [];
+    const usingLocal = kubeconfig !== undefined && fs.existsSync(localKubeconfig) && path.resolve(kubeconfig) === path.resolve(localKubeconfig);
+    context = operatorContext(clusterTarget(stack), context, usingLocal);
+    // The local cluster's stack lives in the local file backend (local/stack.sh).
+    const localBackend = usingLocal && !process.env.PULUMI_BACKEND_URL && fs.existsSync(path.join(state, "backend"))
+        ? { PULUMI_BACKEND_URL: `file://${path.join(state, "backend")}`, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(state, "passphrase") }
+        : {};
+    const env = { ...process.env, ...localBackend, ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}) };
+    const where = `kubeconfig ${kubeconfig ?? "default"}${context ? `, context ${context}` : ""}`;
 
-    const kubectlBin = tool("KUBECTL", "kubectl", "kubectl"), helmBin = tool("HELM4", "helm4", "helm");
-    const run = (bin: string, args: string[], input?: string) => {
+    const bin = (name: string, envVar: string) => process.env[envVar] || (fs.existsSync(path.join(TOOLS_BIN, name)) ? path.join(TOOLS_BIN, name) : name);
+    const kubectlBin = bin("kubectl", "KUBECTL"), pulumiBin = bin("pulumi", "PULUMI");
+    const run = (cmd: string, args: string[], input?: string) => {
         try {
-            const stdout = execFileSync(bin, args, { env, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
-            return { code: 0, stdout, stderr: "" };
+            return { code: 0, stdout: execFileSync(cmd, args, { cwd: ROOT, env, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 }), stderr: "" };
         } catch (e) {
-            const err = e as { status?: number; stdout?: string; stderr?: string; message: string };
+            const err = e as { status?: number; stdout?: string; stderr?: string; code?: string; message: string };
+            if (err.code === "ENOENT") {
+                throw new DriftError(`${cmd} is not installed: run \`bash local/toolchain/tools.sh engine cluster\` (the pinned kubectl and pulumi), or put kubectl and pulumi on PATH`);
+            }
             return { code: err.status ?? 1, stdout: String(err.stdout ?? ""), stderr: String(err.stderr || err.message) };
         }
     };
-    const manifest = run(helmBin, ["get", "manifest", release, "-n", namespace, ...ctx]);
-    if (manifest.code !== 0) throw new DriftError(`helm get manifest ${release} -n ${namespace}: ${manifest.stderr.trim()} (kubeconfig ${kubeconfig ?? "default"}${context ? `, context ${context}` : ""})`);
-    const history = run(helmBin, ["history", release, "-n", namespace, "--max", "1", "-o", "json", ...ctx]);
-    const revision = history.code === 0 ? (JSON.parse(history.stdout) as Array<{ revision: number }>)[0]?.revision : undefined;
+    const kubectl = (args: string[], input?: string) => run(kubectlBin, [...(context ? ["--context", context] : []), ...args], input);
 
-    const report = detectDrift(manifest.stdout, namespace, {
-        kubectl: (args, input) => run(kubectlBin, [...(context ? ["--context", context] : []), ...args], input),
+    // The release's record: the newest revision's storage Secret (what `helm get manifest` reads).
+    const records = kubectl(["get", "secrets", "-n", namespace, "-l", `owner=helm,name=${release}`, "-o", "json"]);
+    if (records.code !== 0) throw new DriftError(`reading release ${release} in ${namespace}: ${records.stderr.trim()} (${where})`);
+    const items = (JSON.parse(records.stdout).items ?? []) as K8sObject[];
+    if (items.length === 0) throw new DriftError(`no Helm release ${release} in namespace ${namespace} (${where}): deploy first (npm start)`);
+    const newest = items.map((s) => decodeHelmRelease(s.data.release)).sort((a, b) => b.version - a.version)[0];
+
+    // The stack's own objects, from its state.
+    const exported = run(pulumiBin, ["stack", "export", "--show-secrets", "--stack", pulumiStack ?? stack], undefined);
+    if (exported.code !== 0) throw new DriftError(`pulumi stack export --stack ${stack}: ${exported.stderr.trim().split("\n").slice(-3).join(" ")}`);
+    const own = stackOwnedObjects(JSON.parse(exported.stdout));
+
+    const manifestDocs = parseManifests(yaml11Octals(newest.manifest));
+    const desired = [...own, ...manifestDocs];
+    const report = detectDrift(desired, namespace, {
+        get: (obj, ns) => {
+            const kind = String(obj.kind), group = String(obj.apiVersion ?? "").includes("/") ? String(obj.apiVersion).split("/")[0] : "";
+            // managedFields are left out of kubectl's output unless asked for (kubectl >= 1.21).
+            const args = ["get", group ? `${kind}.${group}` : kind, String(obj.metadata?.name), "-o", "json", "--ignore-not-found", "--show-managed-fields"];
+            if (kind !== "Namespace") args.push("-n", obj.metadata?.namespace ?? ns);
+            const got = kubectl(args);
+            if (got.code !== 0) throw new DriftError(`kubectl get ${kind} ${obj.metadata?.name}: ${got.stderr.trim()}`);
+            return got.stdout.trim() === "" ? undefined : (JSON.parse(got.stdout) as K8sObject);
+        },
     });
-    console.log(`Drift of stack ${stack}: release ${release}${revision ? ` revision ${revision}` : ""} in namespace ${namespace}` +
-        ` (kubeconfig ${kubeconfig ?? "default"}${context ? `, context ${context}` : ""})`);
-    for (const line of formatDrift(report)) console.log(line);
+
+    if (prepareHeal) {
+        for (const d of report.drifted) {
+            const ref = [`${d.kind}/${d.name}`, ...(d.namespace ? ["-n", d.namespace] : [])];
+            if (d.replace) {
+                console.log(`heal: deleting ${d.key} (cannot be re-applied in place: ${d.replace}); the upgrade re-creates it`);
+                const r = kubectl(["delete", ...ref, "--wait=true"]);
+                if (r.code !== 0) throw new DriftError(`kubectl delete ${d.key}: ${r.stderr.trim()}`);
+            } else if (d.added.length > 0) {
+                // Deepest and highest-index pointers first, so earlier removals do not shift later ones.
+                const ops = [...d.added].sort((a, b) => b.pointer.localeCompare(a.pointer, undefined, { numeric: true })).map((a) => ({ op: "remove", path: a.pointer }));
+                console.log(`heal: removing from ${d.key}: ${d.added.map((a) => `${a.path} (added by ${a.manager})`).join(", ")}`);
+                const r = kubectl(["patch", ...ref, "--type=json", "-p", JSON.stringify(ops), "--field-manager=taskflow-heal"]);
+                if (r.code !== 0) throw new DriftError(`kubectl patch ${d.key}: ${r.stderr.trim()}`);
+            }
+        }
+        return 0;
+    }
+    if (json) {
+        console.log(JSON.stringify({ stack, release, revision: newest.version, ...report }, null, 2));
+    } else {
+        console.log(`Drift of stack ${stack}: release ${release} revision ${newest.version} (${newest.status}) in namespace ${namespace}, and ${own.length} object(s) the stack owns (${where})`);
+        for (const line of formatDrift(report)) console.log(line);
+    }
     return report.drifted.length === 0 ? 0 : 1;
 }
 

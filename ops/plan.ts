@@ -167,10 +167,12 @@ async function main(): Promise<void> {
         }).trim().split("\n").pop() as string;
         const manifests = execFileSync(helm, [
             "template", config.release.name, staged, "-n", config.namespace.name, "-f", valuesFile,
+            // The cluster's version, so `.Capabilities.KubeVersion` branches render as they will there.
+            ...(config.cluster.kubernetesVersion ? ["--kube-version", config.cluster.kubernetesVersion] : []),
         ], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * 1024 * 1024 });
         const manifestsFile = path.join(args.out, "manifests.yaml");
         fs.writeFileSync(manifestsFile, manifests);
-        console.log(`Manifests: ${path.relative(process.cwd(), manifestsFile)} (${helm} template)`);
+        console.log(`Manifests: ${path.relative(process.cwd(), manifestsFile)} (${helm} template, Kubernetes ${config.cluster.kubernetesVersion ?? "Helm's default: set cluster.kubernetesVersion"})`);
     } catch (e) {
         fail(`rendering the chart failed: ${(e as Error).message.split("\n")[0]}`);
     } finally {

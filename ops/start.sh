@@ -1,47 +1,75 @@
 #!/usr/bin/env bash
 # The main job: deploy a stack (default: dev) for real.
 #
-#   npm start                 # dev
-#   npm start -- staging      # another stack (needs its cluster and AWS)
+#   npm start                                  # dev, on the local cluster (no questions)
+#   npm start -- <stack> --context <name>      # your cluster: preview, then asks
+#   npm start -- <stack>                       # a stack whose config names its cluster
 #
-# 1. Your own setup: with the Pulumi CLI on PATH and a reachable Kubernetes context, this is
-#    `pulumi up --stack S` against them, with your backend and plugins.
-# 2. Otherwise, the embedded default (no cloud account, no cluster, no internet needed):
-#    bootstrap the pinned toolchain (local/toolchain/tools.sh), start the local cluster with its real
-#    node (local/cluster/cluster.sh), use a file backend and a generated passphrase in the state dir
-#    (local/stack.sh), and run the real `pulumi up --stack dev --yes` on it.
+# 1. The default (no cloud account, no cluster, no internet needed): bootstrap the pinned
+#    toolchain (local/toolchain/tools.sh), start the local cluster with its real node
+#    (local/cluster/cluster.sh), use a file backend and a generated passphrase in the state dir
+#    (local/stack.sh), and run the real `pulumi up --stack dev --yes` on it. Your kube contexts
+#    and your Pulumi backend are never touched.
+# 2. Your own cluster, only when named: `--context NAME`, or a stack config that names its
+#    cluster (cluster.context, cluster.kubeconfig or cluster.stackReference). Then it is your
+#    Pulumi CLI and backend, the preview first, and `pulumi up` asks before changing anything.
+#    The current kube context is never used because it happens to be current (review M7): a
+#    developer whose context is the prod cluster gets nothing deployed there.
 # The offline plan (config validated, stack built under mocks, manifests rendered) is
 # `npm run plan`; it is never run in place of a deploy.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-stack=${1:-dev}
+stack=dev context=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --context) context=${2:?--context needs a kube context name}; shift 2 ;;
+    --context=*) context=${1#*=}; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -*) echo "npm start: unknown option $1 (usage: npm start [-- <stack>] [--context NAME])" >&2; exit 2 ;;
+    *) stack=$1; shift ;;
+  esac
+done
 [[ -f Pulumi.$stack.yaml ]] || { echo "no Pulumi.$stack.yaml: choose one of: $(ls Pulumi.*.yaml | sed -n 's/^Pulumi\.\(.*\)\.yaml$/\1/p' | tr '\n' ' ')" >&2; exit 2; }
+bash scripts/ensure-npm.sh
+# How the stack's config reaches its cluster (ops/cluster-target.ts): ambient (no credentials in
+# the config), with or without cluster.context; or carried by the config.
+target=$(node node_modules/ts-node/dist/bin.js --transpile-only ops/cluster-target.ts --stack "$stack")
+field() { node -p "JSON.parse(process.argv[1]).$1 ?? ''" "$target"; }
+credentials=$(field credentials) config_context=$(field context)
 
-own_setup() {
-  command -v pulumi >/dev/null 2>&1 && command -v kubectl >/dev/null 2>&1 &&
-    kubectl version --request-timeout=5s >/dev/null 2>&1
-}
-
-if own_setup; then
-  echo "== pulumi up --stack $stack (your Pulumi CLI, backend and kube context: $(kubectl config current-context))"
-  bash scripts/ensure-npm.sh
+if [[ -n $context || -n $config_context || $credentials != ambient ]]; then
+  command -v pulumi >/dev/null 2>&1 || { echo "npm start: deploying to your cluster needs the Pulumi CLI on PATH (https://www.pulumi.com/docs/iac/download-install/); without --context, npm start deploys dev to the local cluster" >&2; exit 2; }
+  env_args=()
+  if [[ -n $context ]]; then
+    [[ -z $config_context || $config_context == "$context" ]] || { echo "npm start: --context $context, but Pulumi.$stack.yaml pins cluster.context $config_context" >&2; exit 2; }
+    [[ $credentials == ambient ]] || { echo "npm start: Pulumi.$stack.yaml carries its cluster's credentials ($credentials): drop --context" >&2; exit 2; }
+    command -v kubectl >/dev/null 2>&1 || { echo "npm start: --context needs kubectl on PATH" >&2; exit 2; }
+    # A kubeconfig holding only that context, as the current one: the program's ambient
+    # kubeconfig then cannot be anything else.
+    kc=$(mktemp); trap 'rm -f "$kc"' EXIT
+    kubectl config view --flatten --minify --context "$context" > "$kc" || { echo "npm start: no kube context $context" >&2; exit 2; }
+    env_args=(KUBECONFIG="$kc")
+  fi
+  where=${context:-${config_context:-the cluster named by Pulumi.$stack.yaml ($credentials)}}
+  echo "== pulumi up --stack $stack on $where (your Pulumi CLI and backend: $(pulumi whoami --verbose 2>/dev/null | sed -n 's/^Backend URL: //p' || echo unknown))"
   bash scripts/chart-deps.sh
-  pulumi up --stack "$stack" --yes
+  # No --yes: pulumi up shows the preview, then asks.
+  env "${env_args[@]}" pulumi up --stack "$stack" --diff --policy-pack policy --policy-pack-config policy/policy-config.json
   pulumi stack output --stack "$stack"
   exit 0
 fi
 
 if [[ $stack != dev ]]; then
-  echo "Stack '$stack' needs its own cluster (and AWS for ElastiCache/IRSA): no Pulumi CLI with a reachable" >&2
-  echo "kube context was found. The local cluster runs the dev stack only: npm start" >&2
+  echo "Stack '$stack' names no cluster (no cluster.context, kubeconfig or stackReference): name one with" >&2
+  echo "  npm start -- $stack --context <kube context>. The local cluster runs the dev stack only: npm start" >&2
   exit 2
 fi
 
-echo "== no Pulumi CLI with a reachable cluster on PATH: deploying dev to the local cluster (real node, real containers)"
+echo "== deploying dev to the local cluster (real node, real containers); your own cluster: npm start -- dev --context <name>"
 # shellcheck source=../local/toolchain/tools.sh
-source local/toolchain/tools.sh engine cluster node plugins || exit 1
-bash scripts/ensure-npm.sh
+# chart: helm, so the README's next commands (npm run drift, diff, plan) work on this machine.
+source local/toolchain/tools.sh engine cluster node plugins chart || exit 1
 bash scripts/chart-deps.sh
 bash local/cluster/cluster.sh up
 # shellcheck source=../local/stack.sh

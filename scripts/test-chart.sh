@@ -87,6 +87,11 @@ for stack in $stacks; do
     check "$stack: helm4 template --kube-version $kv" render "$HELM4" "$out" -f "$values" --kube-version "$kv"
     check "$stack: kubeconform -strict (Kubernetes $kv)" kubeconform_check "$out" "$kv"
   done
+  # The stack's own cluster version (cluster.kubernetesVersion), what plan and diff render for.
+  skv=$(sed -n 's/^ *kubernetesVersion: *"\{0,1\}\([0-9.]*\)"\{0,1\}.*$/\1/p' "Pulumi.$stack.yaml" 2>/dev/null | head -1)
+  if [[ -n $skv && -z ${CHART_TEST_VALUES_DIR:-} ]]; then
+    check "$stack: helm4 template --kube-version $skv (the stack's cluster.kubernetesVersion)" render "$HELM4" "$dir/k8s-stack.yaml" -f "$values" --kube-version "$skv"
+  fi
   out=$dir/helm3.yaml
   check "$stack: helm3 template" render "$HELM3" "$out" -f "$values"
   check "$stack: kubeconform -strict (Helm 3 render, Kubernetes $newest)" kubeconform_check "$out" "$newest"

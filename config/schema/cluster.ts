@@ -39,4 +39,10 @@ export const clusterSchema = z.strictObject({
     nodeSecurityGroupId: text("a security group id (sg-...)", /^sg-[0-9a-f]{8,17}$/).optional(),
     kubeconfig: z.string().min(1, "expected a kubeconfig document").optional(),
     context: z.string().min(1).optional(),
+    /**
+     * Kubernetes version of the cluster (major.minor[.patch]), for the offline renders (`npm run
+     * plan`, `npm run diff`, the chart suite: `helm template --kube-version`), so they take the
+     * template branches the cluster's Helm takes. Unset: Helm's built-in default.
+     */
+    kubernetesVersion: text("a Kubernetes version such as 1.33 or 1.33.4", /^1\.\d{1,2}(\.\d{1,3})?$/).optional(),
 });

@@ -74,6 +74,19 @@ export const stackSchema = z.strictObject({
     driftDetection: driftSchema.optional(),
     /** Extra non-secret environment variables, over executor.environmentVariables. */
     environmentVariables: environmentVariablesSchema.default({}),
+    /**
+     * The EKS cluster the stack deploys to, for a stack whose program config names no
+     * credentials of its own (no `cluster.kubeconfig` or `cluster.stackReference`): the pre-run
+     * commands write its kubeconfig with `scripts/ci-kubeconfig.sh`, as the workflows do.
+     */
+    eksCluster: z
+        .strictObject({
+            /** EKS cluster name (`aws eks list-clusters`). */
+            name: text("an EKS cluster name", /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/),
+            /** AWS region of the cluster. */
+            region: text("an AWS region such as us-east-1", /^[a-z]{2}(-[a-z]+)+-\d$/),
+        })
+        .optional(),
 });
 
 export const rootShape = {

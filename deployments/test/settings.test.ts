@@ -21,9 +21,11 @@ describe("deployment settings", () => {
             for (const other of STACKS.filter((o) => o !== stack)) assert.ok(!s.vcs.paths.includes(`Pulumi.${other}.yaml`));
         });
 
-        it(`${stack} installs from the lock file and fetches the chart dependency before the operation`, () => {
+        it(`${stack} installs from the lock file, fetches the chart dependency and writes the cluster's credentials before the operation`, () => {
             const s = buildSettings(config, stack);
-            assert.deepStrictEqual(s.operationContext.preRunCommands, ["npm ci --no-audit --no-fund", "bash scripts/chart-deps.sh"]);
+            assert.deepStrictEqual(s.operationContext.preRunCommands, [
+                "npm ci --no-audit --no-fund", "bash scripts/chart-deps.sh", `bash scripts/ci-kubeconfig.sh ${stack}`,
+            ]);
             assert.strictEqual(s.operationContext.options.skipInstallDependencies, true);
             assert.strictEqual(s.executorContext.executorImage, "pulumi/pulumi:3.255.0");
             assert.strictEqual(s.cacheOptions.enable, true);
@@ -66,7 +68,18 @@ describe("deployment settings", () => {
     it("stack environment variables extend the shared ones", () => {
         const withExtra = { ...config, stacks: { ...config.stacks, dev: { ...config.stacks.dev, environmentVariables: { LOG_LEVEL: "debug" } } } };
         const env = buildSettings(withExtra, "dev").operationContext.environmentVariables;
-        assert.deepStrictEqual(env, { PULUMI_SKIP_UPDATE_CHECK: "true", NPM_CONFIG_UPDATE_NOTIFIER: "false", LOG_LEVEL: "debug" });
+        assert.deepStrictEqual(env, {
+            PULUMI_SKIP_UPDATE_CHECK: "true", NPM_CONFIG_UPDATE_NOTIFIER: "false", LOG_LEVEL: "debug",
+            EKS_CLUSTER_NAME: "taskflow-dev", AWS_REGION: "us-east-1",
+        });
+    });
+
+    it("a stack with an eksCluster hands its name and region to the credential step; one without sets neither", () => {
+        const env = buildSettings(config, "prod").operationContext.environmentVariables;
+        assert.strictEqual(env.EKS_CLUSTER_NAME, config.stacks.prod.eksCluster?.name);
+        assert.strictEqual(env.AWS_REGION, config.stacks.prod.eksCluster?.region);
+        const staging = buildSettings(config, "staging").operationContext.environmentVariables;
+        assert.ok(!("EKS_CLUSTER_NAME" in staging) && !("AWS_REGION" in staging));
     });
 
     it("a stack that is not configured is a programming error", () => {

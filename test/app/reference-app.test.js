@@ -51,7 +51,7 @@ function findRedisServer() {
   const found = candidates.find(works);
   if (found) return found;
   // Last resort: the image script fetches Debian's redis-tools into its cache (apt-get download).
-  const r = spawnSync('bash', [path.join(root, 'scripts', 'images.sh'), 'host-redis'], { encoding: 'utf8' });
+  const r = spawnSync('bash', [path.join(root, 'local', 'images', 'build.sh'), 'host-redis'], { encoding: 'utf8' });
   const built = (r.stdout || '').trim();
   if (r.status === 0 && works(built)) return built;
   const why = (r.stderr || '').trim() || (r.error && r.error.message) || `exit ${r.status}`;

@@ -1,7 +1,8 @@
-// Knowing what will change and what has drifted (issue 15), on the real engine and the local
-// cluster with a real node: manual edits of the Deployment and a deleted NetworkPolicy are
-// named exactly by `npm run drift`; `npm run heal` puts them back through a Helm upgrade and
-// the app still serves; `npm run diff` names exactly the objects a template edit changes and is
+// Knowing what will change and what has drifted (issues 15, 23), on the real engine and the local
+// cluster with a real node: changed fields, fields added by other managers, a deleted
+// NetworkPolicy, the stack's own Namespace and Secret, and objects that can no longer be applied
+// in place are named by `npm run drift` (reads only); `npm run heal` puts each back and the app
+// still serves; `npm run diff` names exactly the objects a template edit changes and is
 // empty for an unchanged tree.
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
@@ -32,7 +33,7 @@ const get = (url: string) => new Promise<{ status: number; body: string }>((reso
 });
 
 describe("drift of the dev stack on a local cluster with a real node: detect, heal", function () {
-    this.timeout(20 * 60_000);
+    this.timeout(30 * 60_000);
     let t: LocalTarget | undefined;
     let base: string;
 
@@ -52,64 +53,151 @@ describe("drift of the dev stack on a local cluster with a real node: detect, he
     };
     const drift = () => tsScript("drift", ["--stack", "dev"], target().env);
     const kubectl = async (args: string[]) => ok(await target().kubectl(["-n", target().namespace, ...args]), `kubectl ${args.join(" ")}`);
-
-    it("reports no drift right after a deploy", async () => {
-        const r = await drift();
-        console.log(r.stdout.replace(/^/gm, "      "));
-        assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
-        assert.match(r.stdout, /no drift: \d+ objects match the release/);
-    });
-
-    it("names exactly the drifted Deployment fields (replicas, an env value, the image) and the deleted NetworkPolicy", async () => {
-        // What `kubectl edit` would do, one edit per field, each by another field manager.
-        await kubectl(["scale", `deployment/${RELEASE}`, "--replicas=2"]);
-        await kubectl(["patch", `deployment/${RELEASE}`, "--type=json", "-p", JSON.stringify([
-            { op: "replace", path: "/spec/template/spec/containers/0/env/0/valueFrom/secretKeyRef/key", value: "edited-by-hand" },
-        ])]);
-        await kubectl(["set", "image", `deployment/${RELEASE}`, `${CONTAINER}=ghcr.io/example/taskflow-api:edited-by-hand`]);
-        await kubectl(["delete", "networkpolicy", RELEASE]);
-
-        const r = await drift();
-        console.log(r.stdout.replace(/^/gm, "      "));
-        assert.equal(r.code, 1, `drift must exit 1 on drift\n${r.stdout}${r.stderr}`);
-        const ns = target().namespace;
-        // In the manifest's order (Helm's install order), so compared as a set.
-        assert.deepEqual(objectLines(r.stdout).sort(), [
-            `- NetworkPolicy ${ns}/${RELEASE} (deleted: in the release, not in the cluster)`,
-            `~ Deployment ${ns}/${RELEASE}`,
-        ]);
-        assert.deepEqual(fieldLines(r.stdout), [
-            "spec.replicas: live 2, release 1",
-            `spec.template.spec.containers[${CONTAINER}].env[REDIS_PASSWORD].valueFrom.secretKeyRef.key: live "edited-by-hand", release "redis-password"`,
-            `spec.template.spec.containers[${CONTAINER}].image: live "ghcr.io/example/taskflow-api:edited-by-hand", release "ghcr.io/example/taskflow-api:1.0.0"`,
-        ]);
-    });
-
-    it("heals with one command (a Helm upgrade of the same chart and values through pulumi up): no drift, the app serves", async () => {
+    const heal = async () => {
         const tg = target();
         const revisions = (await tg.releaseHistory()).length;
-        const heal = await run("bash", [path.join(PROJECT_ROOT, "ops/heal.sh"), "--stack", "dev", "--config-file", base, "--yes", "--non-interactive"], { cwd: PROJECT_ROOT, env: tg.env });
-        ok(heal, "npm run heal");
+        const r = ok(await run("bash", [path.join(PROJECT_ROOT, "ops/heal.sh"), "--stack", "dev", "--local", "--config-file", base, "--yes", "--non-interactive"], { cwd: PROJECT_ROOT, env: tg.env }), "npm run heal");
+        console.log(r.stdout.split("\n").filter((l) => /^(==|   )/.test(l)).join("\n").replace(/^/gm, "      "));
         const history = await tg.releaseHistory();
         assert.equal(history.length, revisions + 1, "heal must be one more release revision");
         assert.match(history[history.length - 1].description, /^heal \d{8}T\d{6}Z$/);
         assert.equal(history[history.length - 1].status, "deployed");
-
-        const r = await drift();
-        console.log(r.stdout.replace(/^/gm, "      "));
-        assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
-        assert.ok(await tg.get(["networkpolicy", RELEASE, "-n", tg.namespace]), "the NetworkPolicy is back");
-
+        return r;
+    };
+    const serves = async () => {
+        const tg = target();
         const svc = await tg.get<any>(["service", RELEASE, "-n", tg.namespace]);
         const url = `http://${svc.spec.clusterIP}:${svc.spec.ports[0].port}/v1/roundtrip`;
         const answer = await waitFor("the app to answer /v1/roundtrip through its Service", async () => {
             const a = await get(url);
             return a.status === 200 ? a : undefined;
-        }, 120_000, 1000);
+        }, 180_000, 1000);
         assert.equal(JSON.parse(answer.body).ok, true, answer.body);
+    };
 
+    it("reports no drift right after a deploy, reading only (no helm binary on PATH)", async () => {
+        const env = { ...target().env, PATH: (target().env.PATH ?? "").split(":").filter((d) => !fs.existsSync(path.join(d, "helm"))).join(":"), HELM4: "" };
+        const r = await tsScript("drift", ["--stack", "dev"], env);
+        console.log(r.stdout.replace(/^/gm, "      "));
+        assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, /no drift: \d+ objects match the stack/);
+        assert.match(r.stdout, /and 2 object\(s\) the stack owns/, "the Namespace and the Redis Secret are compared too");
+    });
+
+    it("the README's operations commands work in a new shell after npm start: no tools on PATH, no KUBECONFIG, no backend variables", async () => {
+        const tg = target();
+        const toolsBin = path.dirname(execFileSync("bash", ["-c", "command -v pulumi"], { env: tg.env, encoding: "utf8" }).trim());
+        const env: NodeJS.ProcessEnv = {
+            ...tg.env,
+            // This node (npm needs one) and the system's PATH; not the toolchain's bin.
+            PATH: [path.dirname(process.execPath), ...(tg.env.PATH ?? "").split(":").filter((d) => d !== toolsBin && !d.startsWith(toolsBin))].join(":"),
+        };
+        for (const k of ["KUBECONFIG", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE", "HELM4", "HELM3", "PULUMI_HOME"]) delete env[k];
+        for (const [args, codes] of [
+            [["run", "-s", "plan", "--", "--stack", "dev"], [0]],
+            [["run", "-s", "diff", "--", "--stack", "dev", "--base", "HEAD"], [0, 1]],
+            [["run", "-s", "drift", "--", "--stack", "dev"], [0]],
+        ] as Array<[string[], number[]]>) {
+            const r = await run("npm", args, { cwd: PROJECT_ROOT, env });
+            console.log(`      npm ${args.join(" ")}: exit ${r.code}${r.code > 1 ? `\n${r.stdout}${r.stderr}` : ""}`);
+            assert.ok(codes.includes(r.code), `npm ${args.join(" ")} exited ${r.code}\n${r.stdout}${r.stderr}`);
+        }
+    });
+
+    it("never falls back to the current context: a kubeconfig that is not the local cluster's needs --context", async () => {
+        const copy = path.join(target().stateDir, "other-kubeconfig");
+        fs.copyFileSync(target().env.KUBECONFIG as string, copy);
+        const r = await tsScript("drift", ["--stack", "dev"], { ...target().env, KUBECONFIG: copy });
+        assert.equal(r.code, 2, `${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /has no cluster.context: name the cluster with --context NAME/);
+    });
+
+    it("names changed fields, added fields with their manager, the deleted NetworkPolicy, and the stack's own Namespace and Secret", async () => {
+        const ns = target().namespace;
+        // What `kubectl edit` would do, one edit per field, each by another field manager.
+        await kubectl(["scale", `deployment/${RELEASE}`, "--replicas=2"]);
+        await kubectl(["set", "image", `deployment/${RELEASE}`, `${CONTAINER}=ghcr.io/example/taskflow-api:edited-by-hand`]);
+        await kubectl(["delete", "networkpolicy", RELEASE]);
+        // Added by hand: invisible to a server-side-apply dry-run, and never removed by Helm.
+        await kubectl(["label", `deployment/${RELEASE}`, "debug=true"]);
+        await kubectl(["set", "env", `deployment/${RELEASE}`, "-c", CONTAINER, "EXTRA_FLAG=1"]);
+        await kubectl(["patch", `deployment/${RELEASE}`, "--type=strategic", "-p", JSON.stringify({ spec: { template: { spec: { containers: [{ name: "sidecar", image: "registry.k8s.io/pause:3.10" }] } } } })]);
+        await kubectl(["patch", "configmap", RELEASE, "--type=merge", "-p", JSON.stringify({ data: { NODE_OPTIONS: "--require /tmp/x.js" } })]);
+        // The stack's own objects, outside the release.
+        await kubectl(["label", "--overwrite", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
+        await kubectl(["patch", "secret", "taskflow-api-redis-auth", "--type=merge", "-p", JSON.stringify({ data: { "redis-password": Buffer.from("hand-set-password").toString("base64") } })]);
+
+        const r = await drift();
+        console.log(r.stdout.replace(/^/gm, "      "));
+        assert.equal(r.code, 1, `drift must exit 1 on drift\n${r.stdout}${r.stderr}`);
+        assert.ok(!r.stdout.includes("hand-set-password") && !r.stdout.includes(Buffer.from("hand-set-password").toString("base64")), "no Secret value");
+        assert.deepEqual(objectLines(r.stdout).sort(), [
+            `- NetworkPolicy ${ns}/${RELEASE} (deleted: in the release, not in the cluster)`,
+            `~ ConfigMap ${ns}/${RELEASE}`,
+            `~ Deployment ${ns}/${RELEASE}`,
+            `~ Namespace ${ns}`,
+            `~ Secret ${ns}/taskflow-api-redis-auth`,
+        ]);
+        const fields = fieldLines(r.stdout);
+        for (const line of [
+            "spec.replicas: live 2, release 1",
+            `spec.template.spec.containers[${CONTAINER}].image: live "ghcr.io/example/taskflow-api:edited-by-hand", release "ghcr.io/example/taskflow-api:1.0.0"`,
+            'metadata.labels["pod-security.kubernetes.io/enforce"]: live "privileged", release "restricted"',
+            "data.redis-password: live <secret>, release <secret>",
+        ]) assert.ok(fields.includes(line), `missing: ${line}\n${fields.join("\n")}`);
+        for (const re of [
+            /^\+ metadata\.labels\.debug: added by kubectl-label/,
+            new RegExp(`^\\+ spec\\.template\\.spec\\.containers\\[${CONTAINER}\\]\\.env\\[EXTRA_FLAG\\]: added by kubectl-set`),
+            /^\+ spec\.template\.spec\.containers\[sidecar\]: added by kubectl-patch/,
+            /^\+ data\.NODE_OPTIONS: added by kubectl-patch/,
+        ]) assert.ok(fields.some((l) => re.test(l)), `missing: ${re}\n${fields.join("\n")}`);
+    });
+
+    it("heals with one command: removes what was added, puts back what was changed or deleted, the app serves", async () => {
+        const r = await heal();
+        assert.match(r.stdout, /removes spec\.template\.spec\.containers\[sidecar\] from Deployment/);
+        const d = await drift();
+        console.log(d.stdout.replace(/^/gm, "      "));
+        assert.equal(d.code, 0, `${d.stdout}${d.stderr}`);
+        assert.ok(await target().get(["networkpolicy", RELEASE, "-n", target().namespace]), "the NetworkPolicy is back");
+        await serves();
         // An up with the same token changes nothing: the heal does not repeat itself.
-        ok(await tg.pulumi(["preview", "--expect-no-changes"], base), "preview after heal");
+        ok(await target().pulumi(["preview", "--expect-no-changes"], base), "preview after heal");
+    });
+
+    it("heal of a stack that is not the local one goes through the gate: a preview with more than the heal token is refused and changes nothing", async () => {
+        const tg = target();
+        const revisions = (await tg.releaseHistory()).length;
+        const other = tg.configFile("heal-gate", (c) => {
+            c["taskflow-api:app"].env.LOG_LEVEL = "info"; // one more change in the Release's values
+        });
+        const r = await run("bash", [path.join(PROJECT_ROOT, "ops/heal.sh"), "--stack", "dev", "--config-file", other, "--yes", "--non-interactive"], { cwd: PROJECT_ROOT, env: tg.env });
+        console.log(`${r.stdout}${r.stderr}`.split("\n").filter((l) => /heal/.test(l)).join("\n").replace(/^/gm, "      "));
+        assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+        // Refused by the gate: the preview changes the release's values (or, on a checkout with
+        // uncommitted changes, by that check first).
+        assert.match(r.stderr, /heal gate: refused for dev:[\s\S]*Release::taskflow-api: (changes values besides the heal token|update without a diff)|uncommitted changes/);
+        assert.equal((await tg.releaseHistory()).length, revisions, "nothing was deployed");
+        assert.ok(!fs.readdirSync(tg.stateDir).some((f) => f.startsWith(".heal-")), "the config copy is gone");
+    });
+
+    it("reports a Service port and a container port edited under their names as drift (exit 1) that cannot be re-applied in place; heal replaces them", async () => {
+        const ns = target().namespace;
+        await kubectl(["patch", "service", RELEASE, "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/ports/0/port", value: 8081 }])]);
+        await kubectl(["patch", `deployment/${RELEASE}`, "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/template/spec/containers/0/ports/0/containerPort", value: 9090 }])]);
+        const r = await drift();
+        console.log(r.stdout.replace(/^/gm, "      "));
+        assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+        const lines = objectLines(r.stdout);
+        assert.ok(lines.some((l) => l.startsWith(`~ Service ${ns}/${RELEASE} (cannot be re-applied in place: spec.ports: port=8081 and port=80 would both be named "http"`)), lines.join("\n"));
+        assert.ok(lines.some((l) => l.startsWith(`~ Deployment ${ns}/${RELEASE} (cannot be re-applied in place:`)), lines.join("\n"));
+
+        const h = await heal();
+        assert.match(h.stdout, new RegExp(`replaces Service ${ns}/${RELEASE} \\(cannot be re-applied in place`));
+        const d = await drift();
+        console.log(d.stdout.replace(/^/gm, "      "));
+        assert.equal(d.code, 0, `${d.stdout}${d.stderr}`);
+        await serves();
     });
 });
 

@@ -1,0 +1,200 @@
+// The delivery paths as written: every workflow job and every Pulumi Deployments stack that
+// reaches a cluster gets its credentials the same way (review B2), the Deployments path filters
+// follow the files the program really imports and reads (m11), and the workflows' test job runs
+// what a GitHub-hosted, non-root runner can run (B1; scripts/check-runner.sh runs it as such).
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import * as ts from "typescript";
+
+import { parseConfig as parseDeploymentsConfig } from "../../deployments/config";
+import { buildSettings } from "../../deployments/settings";
+import { clusterTarget } from "../../ops/cluster-target";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- workflow YAML is read loosely. */
+const ROOT = path.resolve(__dirname, "..", "..");
+const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+const STACKS = ["dev", "staging", "prod"];
+
+type Workflows = Record<string, any>;
+const loadWorkflows = (): Workflows =>
+    Object.fromEntries(fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).map((f) => [f, yaml.load(fs.readFileSync(path.join(WORKFLOWS, f), "utf8"))]));
+
+const stepText = (s: any): string => `${s.uses ?? ""} ${s.run ?? ""} ${JSON.stringify(s.with ?? {})}`;
+/** A step that talks to a stack's cluster: a Pulumi operation, drift or heal. */
+const reachesCluster = (s: any): boolean => /pulumi\/actions@|npm run[^\n]*\b(drift|heal)\b|\bpulumi (up|preview|refresh)\b|ops\/(drift|heal)/.test(stepText(s));
+const writesKubeconfig = (s: any): boolean => /scripts\/ci-kubeconfig\.sh/.test(String(s.run ?? ""));
+const getsAwsRole = (s: any): boolean => /^aws-actions\/configure-aws-credentials@/.test(String(s.uses ?? ""));
+
+/**
+ * Every job of `workflows` that reaches a cluster without, before that step, the AWS role and
+ * the shared credential step (scripts/ci-kubeconfig.sh) with EKS_CLUSTER_NAME in its env.
+ */
+export function credentialProblems(workflows: Workflows): string[] {
+    const problems: string[] = [];
+    for (const [file, wf] of Object.entries(workflows)) {
+        for (const [name, job] of Object.entries<any>(wf?.jobs ?? {})) {
+            const steps: any[] = job.steps ?? [];
+            const first = steps.findIndex(reachesCluster);
+            if (first < 0) continue;
+            const before = steps.slice(0, first);
+            const role = before.findIndex(getsAwsRole), cred = before.findIndex(writesKubeconfig);
+            if (cred < 0) problems.push(`${file} job ${name}: reaches a cluster with no credential step (scripts/ci-kubeconfig.sh) before it`);
+            else if (role < 0 || role > cred) problems.push(`${file} job ${name}: the credential step runs before the AWS role is assumed`);
+            else if (!("EKS_CLUSTER_NAME" in (before[cred].env ?? {}))) problems.push(`${file} job ${name}: the credential step gets no EKS_CLUSTER_NAME`);
+        }
+    }
+    return problems;
+}
+
+/** `**` any path, `*` one segment's characters, as Pulumi Deployments' path filters. */
+const globRegExp = (glob: string) => new RegExp(`^${glob.split("**").map((p) => p.split("*").map((q) => q.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*")).join(".*")}$`);
+
+/** Project files the program imports, transitively from index.ts (relative imports only). */
+function programImports(): string[] {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        for (const ref of ts.preProcessFile(fs.readFileSync(file, "utf8"), true, true).importedFiles) {
+            if (!ref.fileName.startsWith(".")) continue;
+            const base = path.resolve(path.dirname(file), ref.fileName);
+            const hit = [`${base}.ts`, path.join(base, "index.ts"), base].find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
+            if (hit) visit(hit);
+        }
+    };
+    visit(path.join(ROOT, "index.ts"));
+    return [...seen].map((f) => path.relative(ROOT, f)).sort();
+}
+
+function trackedFiles(): string[] {
+    const out: string[] = [];
+    const walk = (rel: string) => {
+        for (const e of fs.readdirSync(path.join(ROOT, rel), { withFileTypes: true })) {
+            if (["node_modules", ".git", ".state", "out", "bin"].includes(e.name)) continue;
+            const r = rel ? `${rel}/${e.name}` : e.name;
+            if (e.isDirectory()) walk(r);
+            else out.push(r);
+        }
+    };
+    walk("");
+    return out;
+}
+
+describe("delivery paths as written", () => {
+    const workflows = loadWorkflows();
+
+    describe("cluster credentials (every path the same way)", () => {
+        it("every workflow job that reaches a cluster assumes the AWS role, then runs scripts/ci-kubeconfig.sh with EKS_CLUSTER_NAME", () => {
+            assert.deepEqual(credentialProblems(workflows), []);
+            // And the check sees the jobs it is about (it would pass vacuously otherwise).
+            const covered = Object.entries(workflows).flatMap(([f, wf]) => Object.entries<any>(wf.jobs).filter(([, j]) => (j.steps ?? []).some(reachesCluster)).map(([n]) => `${f}:${n}`));
+            assert.deepEqual(covered.sort(), ["drift.yml:drift", "stack-operation.yml:pulumi"]);
+        });
+
+        it("a job whose credential step is removed is named", () => {
+            const broken = structuredClone(workflows);
+            broken["stack-operation.yml"].jobs.pulumi.steps = broken["stack-operation.yml"].jobs.pulumi.steps.filter((s: any) => !writesKubeconfig(s));
+            assert.deepEqual(credentialProblems(broken), ["stack-operation.yml job pulumi: reaches a cluster with no credential step (scripts/ci-kubeconfig.sh) before it"]);
+        });
+
+        it("every job that deploys or previews a stack goes through stack-operation.yml", () => {
+            for (const file of ["deploy.yml", "preview.yml"]) {
+                for (const [name, job] of Object.entries<any>(workflows[file].jobs)) {
+                    if ((job.steps ?? []).some(reachesCluster)) assert.fail(`${file} job ${name} runs Pulumi itself`);
+                    if (String(job.uses ?? "").includes("stack-operation.yml")) assert.match(String(job.with?.command), /^(up|preview)$/);
+                }
+            }
+        });
+
+        // Read as Pulumi hands it over (objects as JSON strings); not through deployments/test/support,
+        // which loads that project's own @pulumi/pulumi next to ours.
+        const settingsFile = yaml.load(fs.readFileSync(path.join(ROOT, "deployments", "Pulumi.settings.yaml"), "utf8")) as { config: Record<string, unknown> };
+        const deployments = parseDeploymentsConfig(Object.fromEntries(Object.entries(settingsFile.config)
+            .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
+        for (const stack of STACKS) {
+            it(`Pulumi Deployments of ${stack} writes the cluster's credentials in its pre-run commands, with what the stack's config needs`, () => {
+                const settings = buildSettings(deployments, stack);
+                assert.equal(settings.operationContext.preRunCommands.at(-1), `bash scripts/ci-kubeconfig.sh ${stack}`);
+                const target = clusterTarget(stack);
+                if (target.credentials === "ambient") {
+                    assert.ok(settings.operationContext.environmentVariables.EKS_CLUSTER_NAME,
+                        `${stack} uses the ambient kubeconfig (${target.context ?? "current context"}): deployments stacks.${stack}.eksCluster is required`);
+                }
+            });
+        }
+
+        it("prod uses the ambient kubeconfig at its cluster.context, so both of its deploying paths must write it", () => {
+            assert.equal(clusterTarget("prod").credentials, "ambient");
+            assert.ok(clusterTarget("prod").context);
+            assert.equal(clusterTarget("staging").credentials, "stack-reference");
+        });
+    });
+
+    describe("Pulumi Deployments path filters (m11)", () => {
+        const paths = (yaml.load(fs.readFileSync(path.join(ROOT, "deployments", "Pulumi.settings.yaml"), "utf8")) as any)
+            .config["taskflow-api-deployments:source"].paths as string[];
+        const files = trackedFiles();
+
+        it("cover every file the program imports, the chart it reads, and what the engine and the pre-run commands use", () => {
+            const needed = [
+                ...programImports(), "Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.pulumi.json",
+                "chart/Chart.yaml", "chart/values.yaml", "chart/templates/deployment.yaml", "scripts/chart-deps.sh", "scripts/ci-kubeconfig.sh",
+            ];
+            assert.ok(needed.includes("config/index.ts") && needed.includes("components/stack.ts"), "the import walk found the program");
+            const uncovered = needed.filter((f) => !paths.some((g) => globRegExp(g).test(f)));
+            assert.deepEqual(uncovered, [], "files the deployed program depends on that no path filter watches");
+        });
+
+        it("name no file or folder that does not exist", () => {
+            const stale = paths.filter((g) => !files.some((f) => globRegExp(g).test(f)));
+            assert.deepEqual(stale, []);
+        });
+    });
+
+    describe("heal goes through the deploy workflow (M8)", () => {
+        it("deploy.yml's dispatch takes a heal input and hands it to both stacks' up, behind the same Environments", () => {
+            const deploy = workflows["deploy.yml"];
+            assert.equal(deploy.on.workflow_dispatch.inputs.heal.type, "boolean");
+            for (const job of ["staging", "prod"]) {
+                assert.match(String(deploy.jobs[job].with.heal), /inputs\.heal/);
+                assert.equal(deploy.jobs[job].with.command, "up");
+            }
+            assert.equal(deploy.jobs.prod.with.environment, "prod");
+        });
+
+        it("stack-operation heals only on up, after the credential step, and the up keeps the policy pack and refresh", () => {
+            const steps = workflows["stack-operation.yml"].jobs.pulumi.steps as any[];
+            const heal = steps.findIndex((st) => /heal-gate\.ts token/.test(String(st.run ?? "")));
+            assert.ok(heal > steps.findIndex(writesKubeconfig), "heal step after the kubeconfig step");
+            assert.match(String(steps[heal].if), /inputs\.heal && inputs\.command == 'up'/);
+            assert.match(String(steps[heal].run), /--prepare-heal/);
+            const up = steps.find((st) => String(st.uses ?? "").startsWith("pulumi/actions@") && st.with?.command);
+            assert.equal(up.with.refresh, true);
+            assert.match(String(up.with.policyPacks), /POLICY_PACK/);
+        });
+    });
+
+    describe("the workflows' test job (B1)", () => {
+        const jobs = workflows["offline-tests.yml"].jobs;
+        const runs = (job: any) => (job.steps as any[]).map((s) => String(s.run ?? "")).join("\n");
+
+        it("the runner's own user runs only the offline suites, within a timeout that covers a cold toolchain", () => {
+            assert.match(runs(jobs["npm-test"]), /npm run test:offline/);
+            assert.doesNotMatch(runs(jobs["npm-test"]), /npm test\b|test:e2e|test-e2e/);
+            assert.ok(jobs["npm-test"]["timeout-minutes"] >= 50);
+        });
+
+        it("the real-node suite runs in its own job, under sudo", () => {
+            assert.match(runs(jobs.e2e), /sudo [^\n]*scripts\/test-e2e\.sh/);
+            assert.ok(jobs.e2e["timeout-minutes"] >= 75);
+        });
+
+        it("deploys and previews wait for the whole test workflow", () => {
+            assert.deepEqual(workflows["deploy.yml"].jobs.prod.needs, ["test", "staging"]);
+            assert.equal(workflows["preview.yml"].jobs.preview.needs, "test");
+            assert.match(workflows["deploy.yml"].jobs.test.uses, /offline-tests\.yml$/);
+        });
+    });
+});
