@@ -20,7 +20,7 @@ const VERSION = process.env.APP_VERSION || 'reference';
 const PORT = Number(process.env.PORT || 8080);
 // SIGTERM arrives after the chart's preStop sleep (10 s) inside a 30 s grace period: draining
 // must end well before the kubelet's SIGKILL, or in-flight requests are cut without a log line.
-const DRAIN_TIMEOUT_MS = Number(process.env.DRAIN_TIMEOUT_MS || 20000);
+const DRAIN_TIMEOUT_MS = Number(process.env.DRAIN_TIMEOUT_MS || 15000);
 const MAX_DELAY_MS = 5000;
 const SCHEMA_KEY = 'taskflow:schema';
 const COUNTER_KEY = 'taskflow:roundtrip:counter';
@@ -41,6 +41,11 @@ redis.on('ready', () => {
   if (!redisConfirmed) log.lifecycle('redis ready', { host: redis.opts.host, port: redis.opts.port, tls: redis.opts.tls });
   else log.info('redis reconnected', {});
   redisConfirmed = true;
+});
+redis.on('reconnect-on-error', (err) => {
+  // After a failover: this connection reached the demoted primary. Dialling again resolves the
+  // primary endpoint afresh (review m1).
+  log.warn('redis reconnecting after an error reply', { error: err.message });
 });
 redis.on('down', (err) => {
   // One line per failed attempt at most every backoff step (<= 5 s): enough to see a wrong
