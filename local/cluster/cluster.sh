@@ -100,10 +100,15 @@ up() {
   # The ServiceAccount admission plugin refuses pods until their namespace's default
   # ServiceAccount exists; wait for the controller-manager to create it in `default`.
   for i in $(seq 60); do kubectl get serviceaccount default -n default >/dev/null 2>&1 && break; sleep 1; done
+  # The resource metrics API, so an HPA scales on real CPU (its own file).
+  bash "$root/local/cluster/metrics-server.sh" up || { log "metrics-server did not start"; return 1; }
   log "cluster '$CLUSTER' ready in $((SECONDS - t0))s (the node ${NODE_READY_SECONDS}s of it); KUBECONFIG=$KUBECONFIG_OUT"
 }
 
 down() {
+  # Parts in their own files, each stopping only what its ledger / pid file names.
+  bash "$root/local/cluster/metrics-server.sh" down || true
+  [[ ! -f $STATE/standin/ledger ]] || bash "$root/local/standin/elasticache.sh" down || true
   node_down
   if cluster_exists; then
     log "deleting cluster '$CLUSTER' ..."
