@@ -43,13 +43,12 @@ export function ok(r: RunResult, what: string): RunResult {
 export class LocalTarget {
     readonly stateDir: string;
     readonly env: NodeJS.ProcessEnv;
-    readonly stack = "dev";
     readonly namespace: string;
-    /** The stack's config file as committed (Pulumi.dev.yaml), parsed. */
+    /** The stack's config file as committed (Pulumi.<stack>.yaml), parsed. */
     readonly baseConfig: Record<string, unknown>;
     private salt = "";
 
-    private constructor(stateDir: string, readonly cluster: string) {
+    private constructor(stateDir: string, readonly cluster: string, readonly stack: string) {
         this.stateDir = stateDir;
         this.env = {
             ...process.env,
@@ -64,7 +63,7 @@ export class LocalTarget {
         };
         delete this.env.PULUMI_CONFIG_PASSPHRASE;
         delete this.env.PULUMI_ACCESS_TOKEN;
-        const file = yaml.load(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+        const file = yaml.load(fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
         this.baseConfig = file.config;
         this.namespace = String((file.config["taskflow-api:namespace"] as { name: string }).name);
     }
@@ -72,9 +71,9 @@ export class LocalTarget {
     /** Kernel settings read before the cluster started (the node must put them back). */
     kernelBefore: Record<string, string> = {};
 
-    static async start(cluster = "taskflow-e2e"): Promise<LocalTarget> {
+    static async start(cluster = "taskflow-e2e", stack = "dev"): Promise<LocalTarget> {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "taskflow-e2e-"));
-        const t = new LocalTarget(dir, cluster);
+        const t = new LocalTarget(dir, cluster, stack);
         t.kernelBefore = readKernelSettings();
         ok(await run("bash", [path.join(PROJECT_ROOT, "scripts/chart-deps.sh")], { env: t.env }), "chart-deps.sh");
         ok(await run("bash", [path.join(PROJECT_ROOT, "local/cluster/cluster.sh"), "up"], { env: t.env }), "cluster.sh up");
@@ -91,7 +90,7 @@ export class LocalTarget {
     }
 
     /**
-     * Writes a stack config file: the committed dev config with `edit` applied to a copy, plus
+     * Writes a stack config file: the committed stack config with `edit` applied to a copy, plus
      * this backend's salt. Returns its path.
      */
     configFile(name: string, edit: (config: Record<string, any>) => void = () => undefined): string { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -102,7 +101,7 @@ export class LocalTarget {
         return file;
     }
 
-    /** `pulumi ARGS --stack dev --config-file FILE` in the project (or another copy of it). */
+    /** `pulumi ARGS --stack <stack> --config-file FILE` in the project (or another copy of it). */
     pulumi(args: string[], configFile: string, cwd = PROJECT_ROOT): Promise<RunResult> {
         return run("pulumi", [...args, "--stack", this.stack, "--config-file", configFile, "--non-interactive"], { cwd, env: this.env });
     }
@@ -225,6 +224,8 @@ export class LoadGenerator {
     private running = true;
     private latencies: number[] = [];
     private failures: string[] = [];
+    /** Every request's end (Date.now()) and outcome, for "when did it recover" questions. */
+    readonly timeline: { at: number; ok: boolean; why?: string }[] = [];
     private loops: Promise<void>[] = [];
 
     constructor(private readonly url: string, concurrency = 4, private readonly pauseMs = 20) {
@@ -238,14 +239,17 @@ export class LoadGenerator {
                 res.resume();
                 res.on("end", () => {
                     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-                    if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) this.latencies.push(ms);
+                    const good = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+                    if (good) this.latencies.push(ms);
                     else this.failures.push(`HTTP ${res.statusCode} after ${ms.toFixed(0)} ms`);
+                    this.timeline.push({ at: Date.now(), ok: good, why: good ? undefined : `HTTP ${res.statusCode}` });
                     resolve();
                 });
             });
             req.on("timeout", () => req.destroy(new Error("timeout after 5000 ms")));
             req.on("error", (e) => {
                 this.failures.push(e.message);
+                this.timeline.push({ at: Date.now(), ok: false, why: e.message });
                 resolve();
             });
         });
