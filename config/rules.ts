@@ -56,6 +56,8 @@ const ELASTICACHE_ONLY_KEYS = [
     "finalSnapshotName",
     "transitEncryptionMode",
     "alarms",
+    "allowUnlistedEngineVersion",
+    "allowUnlistedNodeType",
 ] as const;
 
 // Keys of an external Redis the stack does not own; errors in the other modes.
@@ -104,8 +106,8 @@ export function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void 
     for (const name of Object.keys(app.env ?? {})) {
         if ((RESERVED_ENV as readonly string[]).includes(name)) {
             issue(["app", "env", name], `is set by the chart (${RESERVED_ENV.join(", ")}); configure it through redis.* / the chart instead`);
-        } else if (SECRET_LOOKING_ENV.test(name)) {
-            issue(["app", "env", name], "looks like a secret; app.env is stored in plain text (ConfigMap, Helm history)");
+        } else if (SECRET_LOOKING_ENV.test(name) && !(app.envNotSecret ?? []).includes(name)) {
+            issue(["app", "env", name], "looks like a secret; app.env is stored in plain text (ConfigMap, Helm history). If it is not one, list it in app.envNotSecret");
         }
     }
 
@@ -140,11 +142,11 @@ export function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void 
         needFact("nodeSecurityGroupId", 'when redis.mode is "elasticache" (the one source allowed to reach Redis)');
         const engine = redis.engine ?? "valkey";
         if (typeof redis.engineVersion === "string" && (engine === "valkey" || engine === "redis")) {
-            const problem = engineVersionProblem(engine, redis.engineVersion);
+            const problem = engineVersionProblem(engine, redis.engineVersion, redis.allowUnlistedEngineVersion === true);
             if (problem) issue(["redis", "engineVersion"], problem);
         }
         if (typeof redis.nodeType === "string") {
-            const problem = nodeTypeProblem(redis.nodeType);
+            const problem = nodeTypeProblem(redis.nodeType, redis.allowUnlistedNodeType === true);
             if (problem) issue(["redis", "nodeType"], problem);
         }
         if (typeof c.release?.name === "string") {
@@ -374,8 +376,9 @@ function iamRules(c: Partial<Parsed>, issue: Issue): void {
         issue(["serviceAccount", "iam", "policyStatements"], `the inline policy is ${size} characters without whitespace; IAM allows ${MAX_INLINE_ROLE_POLICY_CHARS} per role: use a managed policy`);
     }
     const managed = Array.isArray(iam.managedPolicyArns) ? iam.managedPolicyArns.length : 0;
-    if (managed > MAX_MANAGED_POLICIES_PER_ROLE) {
-        issue(["serviceAccount", "iam", "managedPolicyArns"], `at most ${MAX_MANAGED_POLICIES_PER_ROLE} managed policies per role (IAM's default quota); got ${managed}`);
+    const quota = typeof c.aws?.iamManagedPolicyQuota === "number" ? c.aws.iamManagedPolicyQuota : MAX_MANAGED_POLICIES_PER_ROLE;
+    if (managed > quota) {
+        issue(["serviceAccount", "iam", "managedPolicyArns"], `at most ${quota} managed policies per role (aws.iamManagedPolicyQuota; IAM's default quota is ${MAX_MANAGED_POLICIES_PER_ROLE}, adjustable to 20); got ${managed}`);
     }
 }
 

@@ -65,6 +65,10 @@ export const redisSchema = z.strictObject({
      */
     alarms: bool().optional(),
     transitEncryptionMode: z.enum(["preferred", "required"], { error: 'expected "preferred" or "required"' }).optional(),
+    /** Accept a Valkey version newer than config/aws-limits.ts VALKEY_VERSIONS (it must exist in ElastiCache). */
+    allowUnlistedEngineVersion: bool().optional(),
+    /** Accept a node type newer than config/aws-limits.ts NODE_TYPE_SIZES (it must exist in ElastiCache). */
+    allowUnlistedNodeType: bool().optional(),
     /** external: the primary endpoint the app dials (hostname or IPv4). */
     host: text("a hostname (lowercase DNS name) or an IPv4 address", HOST).optional(),
     /** external: connect with TLS (rediss://). Default true. */
