@@ -1,7 +1,7 @@
 // Facts about the EKS cluster: from this stack's config or from the cluster's own stack.
 import { z } from "zod";
 
-import { text } from "../scalars";
+import { bool, text } from "../scalars";
 
 /** Output names of the cluster stack, when the cluster facts come from a StackReference. */
 export const CLUSTER_FACTS = [
@@ -39,4 +39,9 @@ export const clusterSchema = z.strictObject({
     nodeSecurityGroupId: text("a security group id (sg-...)", /^sg-[0-9a-f]{8,17}$/).optional(),
     kubeconfig: z.string().min(1, "expected a kubeconfig document").optional(),
     context: z.string().min(1).optional(),
+    /**
+     * Check the cluster prerequisites the release uses (the Ingress's IngressClass, the metrics
+     * API for the HPA) at preview. Default true; false only while bootstrapping the cluster.
+     */
+    preflight: bool().optional(),
 });
