@@ -299,6 +299,35 @@ describe('reference app (app/src) against a real redis-server', function () {
       assert.equal(await redis.raw(['HGET', 'taskflow:schema', 'version']), '3');
     });
 
+    it('keeps a rollback safe: the previous release serves migrated data, a breaking migration is refused, and an app that cannot serve the data never turns ready', async () => {
+      await redis.raw(['DEL', 'taskflow:schema']);
+      const env = { REDIS_URL: url, REDIS_PASSWORD: PASSWORD };
+      assert.equal((await migrate({ ...env, SCHEMA_VERSION: '1' })).code, 0);
+      // Release 2 migrates forward; by default it stays servable by schema 1 (expand, not contract).
+      const v2 = await migrate({ ...env, SCHEMA_VERSION: '2' });
+      assert.equal(v2.code, 0, v2.out);
+      assert.equal(await redis.raw(['HGET', 'taskflow:schema', 'compatibleWith']), '1');
+      // ... so rolling back to release 1 serves: ready, and the data endpoint answers.
+      const old = await startApp({ ...env, SCHEMA_VERSION: '1' });
+      const rt = await waitFor(() => get(old.port, '/v1/roundtrip').then((r) => r.status === 200 && r.body));
+      assert.equal(rt.schema, '2');
+      assert.equal((await get(old.port, '/health/ready')).status, 200);
+      await old.stop();
+      // A migration that would strand the release running now is refused before it writes.
+      const breaking = await migrate({ ...env, SCHEMA_VERSION: '3', SCHEMA_COMPATIBLE_WITH: '3' });
+      assert.equal(breaking.code, 1, breaking.out);
+      assert.match(breaking.out, /release running on version 2 could not serve the data/);
+      assert.equal(await redis.raw(['HGET', 'taskflow:schema', 'version']), '2');
+      // Forced through, a rollback to a build that cannot serve it fails its readiness instead.
+      assert.equal((await migrate({ ...env, SCHEMA_VERSION: '3', SCHEMA_COMPATIBLE_WITH: '3', ALLOW_BREAKING_MIGRATION: '1' })).code, 0);
+      const stale = await startApp({ ...env, SCHEMA_VERSION: '2' });
+      await sleep(1500);
+      const ready = await get(stale.port, '/health/ready');
+      assert.equal(ready.status, 503);
+      assert.match(ready.body.schemaProblem, /needs app schema >= 3; this build serves 2/);
+      await redis.raw(['DEL', 'taskflow:schema']);
+    });
+
     it('fails at once (exit 1) when Redis refuses the password', async () => {
       const r = await migrate({ REDIS_URL: url, REDIS_PASSWORD: 'wrong-password' });
       assert.equal(r.code, 1, r.out);

@@ -37,9 +37,16 @@ describe("prod rehearsal: prod's release against the ElastiCache stand-in (real 
     const standinDir = () => path.join(t.stateDir, "standin");
     const tokenNow = () => fs.readFileSync(path.join(standinDir(), "token"), "utf8").trim();
 
-    /** The committed stack config with `edit`, plus the stand-in's token and CA as secret values. */
+    // What earlier scenarios changed and later ones keep (a config is always written whole).
+    const current: { env: Record<string, string>; authTokenVersion: number } = { env: {}, authTokenVersion: 1 };
+
+    /** The committed stack config with `current` and `edit`, plus the stand-in's token and CA as secret values. */
     async function stackConfig(edit: (c: Json) => void = () => undefined): Promise<string> {
-        const file = t.configFile(`${STACK}-${++revision}`, edit);
+        const file = t.configFile(`${STACK}-${++revision}`, (c) => {
+            Object.assign(c["taskflow-api:app"].env, current.env);
+            c["taskflow-api:redis"].authTokenVersion = current.authTokenVersion;
+            edit(c);
+        });
         const set = ["config", "set", "--stack", STACK, "--config-file", file, "--non-interactive", "--secret", "--path"];
         // The token through stdin, never argv.
         ok(await run("bash", ["-c", 'pulumi "${@:2}" < "$1"', "_", path.join(standinDir(), "token"), ...set, "taskflow-api:redis.authToken"],
@@ -168,7 +175,8 @@ describe("prod rehearsal: prod's release against the ElastiCache stand-in (real 
         const dep = await t.get<Json>(["deployment", "taskflow-api", "-n", ns]);
         const n: number = dep.spec.replicas;
         const oldPods = new Set((await apiPods()).map((p) => p.metadata.name));
-        const file = await stackConfig((c) => { c["taskflow-api:app"].env.ROLLOUT_MARK = "2"; });
+        current.env.ROLLOUT_MARK = "2";
+        const file = await stackConfig();
         const load = new LoadGenerator(`http://${svc}/v1/roundtrip`, 4, 20);
         const t0 = Date.now();
         await up(file);
@@ -220,7 +228,8 @@ describe("prod rehearsal: prod's release against the ElastiCache stand-in (real 
         const newToken = tokenNow();
         assert.notStrictEqual(newToken, oldToken);
         const load = new LoadGenerator(`http://${svc}/v1/roundtrip`, 4, 20);
-        const file = await stackConfig((c) => { c["taskflow-api:redis"].authTokenVersion = 2; c["taskflow-api:app"].env.ROLLOUT_MARK = "2"; });
+        current.authTokenVersion = 2;
+        const file = await stackConfig();
         await up(file);
         const pods = await waitFor("every pod on the new Secret revision", async () => {
             const ready = await allReady();
@@ -280,6 +289,35 @@ describe("prod rehearsal: prod's release against the ElastiCache stand-in (real 
         const downAt = await waitFor("the HPA to scale back to 3", async () => ((await hpa())?.desiredReplicas === 3 ? Date.now() : undefined), 600_000, 5000);
         console.log(`      HPA: above the minimum ${((upAt - t0) / 1000).toFixed(0)} s after the load started (desired ${peak}); back to 3 ${((downAt - t1) / 1000).toFixed(0)} s after it stopped (scale-down stabilisation 300 s, the default prod keeps); load ${describeLoad(report)}`);
         assert.ok(peak > 3);
+    });
+
+    it("a rollback after a migration: the previous release keeps serving the migrated data", async function () {
+        this.timeout(10 * 60_000);
+        await waitFor("Ready pods", () => allReady(), 120_000);
+        // Release N+1 migrates the schema marker forward (the hook runs before its pods start) ...
+        const forward = await stackConfig((c) => { c["taskflow-api:app"].env.SCHEMA_VERSION = "2"; });
+        await up(forward);
+        await waitFor("release N+1 rolled out", () => allReady(), 300_000);
+        const marker = ok(await standin(["cli", "HGET", "taskflow:schema", "version"]), "HGET").stdout.trim();
+        const compatible = ok(await standin(["cli", "HGET", "taskflow:schema", "compatibleWith"]), "HGET").stdout.trim();
+        assert.strictEqual(marker, "2");
+        assert.strictEqual(compatible, "1", "the migration declares it stays servable by the previous release");
+        // ... and is rolled back to release N's values (SCHEMA_VERSION 1; one image is built
+        // locally, so "the previous image" is the previous release's config). The rollback's
+        // hook is a no-op (the marker never moves backwards); its pods must serve schema 2 data.
+        const load = new LoadGenerator(`http://${svc}/v1/roundtrip`, 4, 20);
+        const back = await stackConfig();
+        const t0 = Date.now();
+        await up(back);
+        const pods = await waitFor("the rollback rolled out", () => allReady(), 300_000);
+        const report = await load.stop();
+        console.log(`      rollback after a migration: pulumi up ${((Date.now() - t0) / 1000).toFixed(1)} s; ${describeLoad(report)}`);
+        assert.strictEqual(ok(await standin(["cli", "HGET", "taskflow:schema", "version"]), "HGET").stdout.trim(), "2", "a rollback does not undo a migration");
+        for (const p of pods) {
+            const env = ok(await t.exec(ns, p.metadata.name, ["sh", "-c", 'echo "${SCHEMA_VERSION:-1}"']), "exec").stdout.trim();
+            assert.strictEqual(env, "1", `${p.metadata.name} runs the previous release`);
+        }
+        assert.strictEqual(report.failed, 0, `failed requests: ${report.failures.join("; ")}`);
     });
 });
 
