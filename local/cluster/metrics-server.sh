@@ -88,7 +88,7 @@ down() {
     read -r pid start <"$DIR/pid"
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 50); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
-    [[ -d /proc/$pid ]] && kill -9 "$pid" 2>/dev/null || true
+    if [[ -d /proc/$pid ]]; then kill -9 "$pid" 2>/dev/null || true; fi
   fi
   if [[ -f $KUBECONFIG_FILE ]] && kubectl get --raw /readyz >/dev/null 2>&1; then
     kubectl delete apiservice v1beta1.metrics.k8s.io --ignore-not-found >/dev/null 2>&1 || true

@@ -47,7 +47,7 @@ KUBECTL=${KUBECTL:-$TOOLS_DIR/bin/kubectl}
 export KUBECONFIG=${KUBECONFIG:-$STATE/kubeconfig}
 
 IFACE=tfcache0
-CIDR=10.245.0.8/29
+# The nodes' CIDR (redis.egressCidrs of the rehearsal stack): 10.245.0.8/29.
 NODES=(10.245.0.11 10.245.0.12 10.245.0.13)
 PORT=6379
 NAMESPACE=taskflow-standin
@@ -306,7 +306,7 @@ cmd_down() {
       read -r pid start <"$DIR/node$i.pid"
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 50); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
-      [[ -d /proc/$pid ]] && kill -9 "$pid" 2>/dev/null || true
+      if [[ -d /proc/$pid ]]; then kill -9 "$pid" 2>/dev/null || true; fi
     fi
     rm -f "$DIR/node$i.pid"
   done
