@@ -120,17 +120,20 @@ describe("prod rehearsal: prod's release against the ElastiCache stand-in (real 
         assert.ok(!plain.includes("+PONG"), `plaintext PING answered: ${JSON.stringify(plain)}`);
         // A TLS client without the token.
         const cli = path.join(process.env.TASKFLOW_TOOLS_DIR ?? path.join(os.homedir(), ".cache/taskflow-api/tools"), "images/debroot/usr/bin/redis-cli");
-        const noAuth = await run(cli, ["--tls", "--cacert", path.join(standinDir(), "ca.crt"), "-h", NODES[0], "-p", "6379", "SET", "x", "y"],
-            { env: { ...t.env, REDISCLI_AUTH: "", LD_LIBRARY_PATH: path.join(path.dirname(cli), "../lib/x86_64-linux-gnu") } });
+        const cliEnv: NodeJS.ProcessEnv = { ...t.env, LD_LIBRARY_PATH: path.join(path.dirname(cli), "../lib/x86_64-linux-gnu") };
+        delete cliEnv.REDISCLI_AUTH; // set but empty, redis-cli would send AUTH ""
+        const noAuth = await run(cli, ["--tls", "--cacert", path.join(standinDir(), "ca.crt"), "-h", NODES[0], "-p", "6379", "SET", "x", "y"], { env: cliEnv });
         assert.match(noAuth.stdout + noAuth.stderr, /NOAUTH/, "a client without the token is refused");
         const wrong = await run(cli, ["--tls", "--cacert", path.join(standinDir(), "ca.crt"), "-h", NODES[0], "-p", "6379", "--no-auth-warning", "PING"],
-            { env: { ...t.env, REDISCLI_AUTH: "not-the-token-000000", LD_LIBRARY_PATH: path.join(path.dirname(cli), "../lib/x86_64-linux-gnu") } });
+            { env: { ...cliEnv, REDISCLI_AUTH: "not-the-token-000000" } });
         assert.match(wrong.stdout + wrong.stderr, /WRONGPASS|invalid username-password/, "a client with another token is refused");
 
-        const hpa = await waitFor("the HPA to report", async () => {
+        // The chart leaves `replicas` to the HPA, so an install starts the Deployment at 1 pod and
+        // the HPA's first sync raises it to the minimum; its status catches up one sync later.
+        const hpa = await waitFor("the HPA to settle", async () => {
             const h = await t.get<Json>(["hpa", "taskflow-api", "-n", ns]);
-            return h?.status?.currentReplicas !== undefined ? h : undefined;
-        }, 60_000);
+            return h?.status?.currentReplicas !== undefined && h.status.currentReplicas === h.status.desiredReplicas ? h : undefined;
+        }, 90_000, 2000);
         assert.strictEqual(hpa.spec.minReplicas, 3);
         assert.strictEqual(hpa.status.currentReplicas, 3);
         assert.strictEqual(hpa.status.desiredReplicas, 3);
