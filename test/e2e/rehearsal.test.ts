@@ -197,7 +197,9 @@ describe("prod rehearsal: prod's release against the ElastiCache stand-in (real 
         const rollout = Math.max(...fresh.map(readyAt)) - Math.min(...fresh.map(created));
         console.log(`      rollout of ${n} pods, surge ${surge}: ${waves} waves; readiness per pod (median) ${readiness} ms; rollout ${rollout} ms = ${(rollout / (waves * readiness)).toFixed(2)} x ceil(N/maxSurge) x readiness; pulumi up ${(upMs / 1000).toFixed(1)} s (with the pre-upgrade migration)`);
         console.log(`      /v1/roundtrip during the rollout: ${describeLoad(report)}`);
-        assert.strictEqual(fresh.length, n, "every pod was replaced");
+        // The HPA may add pods under the load meanwhile; what matters is that no old pod is left.
+        assert.ok(fresh.length >= n, `every pod was replaced (${fresh.length} new of ${n})`);
+        assert.deepStrictEqual((await apiPods()).filter((p) => oldPods.has(p.metadata.name)).map((p) => p.metadata.name), []);
         assert.strictEqual(report.failed, 0, `failed requests: ${report.failures.join("; ")}`);
     });
 
@@ -312,6 +314,12 @@ describe("prod rehearsal: prod's release against the ElastiCache stand-in (real 
         this.timeout(15 * 60_000);
         await waitFor("Ready pods", () => allReady(), 120_000);
         const hpa = async () => (await t.get<Json>(["hpa", "taskflow-api", "-n", ns]))?.status;
+        // From the minimum: the load of the scenarios before may have raised it, and the scale-down
+        // window is 300 s.
+        await waitFor("the HPA at its minimum before the load", async () => {
+            const h = await hpa();
+            return h?.desiredReplicas === 3 && h?.currentReplicas === 3 ? true : undefined;
+        }, 480_000, 5000);
         const load = new LoadGenerator(`http://${svc}/v1/roundtrip`, 24, 0);
         const t0 = Date.now();
         const upAt = await waitFor("the HPA to scale up", async () => ((await hpa())?.desiredReplicas > 3 ? Date.now() : undefined), 300_000, 2000);
