@@ -11,6 +11,9 @@ import type { AppConfig, Config } from "../config";
  * Valkey subchart reads the same key (`redis.auth.aclUsers.default.passwordKey`). */
 export const REDIS_PASSWORD_KEY = "redis-password";
 
+/** Key of the CA bundle in the Secret the program writes from redis.caCert. */
+export const REDIS_CA_KEY = "ca.crt";
+
 /** Pod annotation carrying the Secret's checksum (the chart's Deployment uses the same key). */
 export const SECRET_CHECKSUM_ANNOTATION = "checksum/existing-secret";
 
@@ -27,8 +30,12 @@ export interface ChartInfra {
     readonly redisTls?: boolean;
     /** IAM role ARN for the ServiceAccount (IRSA), when the stack has one. */
     readonly roleArn?: string;
-    /** Name of the Secret holding the Redis password under REDIS_PASSWORD_KEY. */
+    /** Name of the Secret holding the Redis password (under REDIS_PASSWORD_KEY unless secretKey). */
     readonly secretName: string;
+    /** Its key, when the Secret is not ours (redis.authTokenSecret). Default REDIS_PASSWORD_KEY. */
+    readonly secretKey?: string;
+    /** Secret holding the external Redis' CA bundle under REDIS_CA_KEY (redis.caCert). */
+    readonly redisCaSecretName?: string;
     /** Content hash of the chart directory (chart-hash.ts). */
     readonly chartHash: string;
 }
@@ -53,7 +60,7 @@ export interface ChartValues {
     topologySpread?: NonNullable<AppConfig["topologySpread"]>;
     config?: Record<string, string>;
     migrations?: NonNullable<AppConfig["migrations"]>;
-    networkPolicy?: NonNullable<AppConfig["networkPolicy"]>;
+    networkPolicy?: NonNullable<AppConfig["networkPolicy"]> & { redisEgressTo?: { ipBlock: { cidr: string } }[] };
     serviceAccount: { create: boolean; name: string; annotations: Record<string, string> };
     existingSecret: { name: string; redisPasswordKey: string; checksum?: string };
     redis: {
@@ -61,7 +68,7 @@ export interface ChartValues {
         auth: { enabled: true; usersExistingSecret: string };
         podAnnotations?: Record<string, string>;
     } | { enabled: false };
-    externalRedis?: { host: string; port: number; tls: boolean };
+    externalRedis?: { host: string; port: number; tls: boolean; caSecret?: { name: string; key: string } };
 }
 
 /** Pod Security Standard enforced on the namespace (the chart's pods comply with it). */
@@ -110,7 +117,7 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
         },
         existingSecret: compact({
             name: infra.secretName,
-            redisPasswordKey: REDIS_PASSWORD_KEY,
+            redisPasswordKey: infra.secretKey ?? REDIS_PASSWORD_KEY,
             checksum: secretChecksum(config, infra.secretName),
         }),
         redis: { enabled: false },
@@ -121,6 +128,14 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
         // Valkey reads the password only when its pod starts, like the app: the same checksum
         // restarts it on a rotation (the subchart cannot see the parent's annotations).
         values.redis.podAnnotations = { [SECRET_CHECKSUM_ANNOTATION]: secretChecksum(config, infra.secretName) };
+    } else if (config.redis.mode === "external") {
+        // The same chart path as ElastiCache: only where the endpoint and token come from differs.
+        values.externalRedis = compact({
+            host: config.redis.host,
+            port: config.redis.port,
+            tls: config.redis.tls,
+            caSecret: infra.redisCaSecretName ? { name: infra.redisCaSecretName, key: REDIS_CA_KEY } : undefined,
+        });
     } else {
         if (!infra.redisHost) throw new Error('buildChartValues: redis.mode "elasticache" needs infra.redisHost');
         values.externalRedis = {
@@ -129,6 +144,11 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
             tls: infra.redisTls ?? true,
         };
     }
+    // Review m2: the Redis port only towards the cache's subnets, not to any host.
+    const egressCidrs = config.redis.mode === "inCluster" ? undefined : config.redis.egressCidrs;
+    const networkPolicy = egressCidrs || app.networkPolicy
+        ? compact({ ...app.networkPolicy, redisEgressTo: egressCidrs?.map((cidr) => ({ ipBlock: { cidr } })) })
+        : undefined;
     return compact({
         ...values,
         replicaCount: app.replicaCount,
@@ -147,7 +167,7 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
         topologySpread: app.topologySpread && compact(app.topologySpread),
         config: app.env,
         migrations: app.migrations && compact(app.migrations),
-        networkPolicy: app.networkPolicy && compact(app.networkPolicy),
+        networkPolicy,
     });
 }
 

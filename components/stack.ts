@@ -8,6 +8,7 @@ import { Config } from "../config";
 import { hashChartDir } from "./chart-hash";
 import { ChartValues } from "./chart-values";
 import { ClusterFacts } from "./cluster-facts";
+import { ClusterPreflight } from "./cluster-preflight";
 // Types only: these modules load @pulumi/aws, which createStack loads only when needed.
 import type { AwsInfra } from "./aws-infra";
 import type { RedisCache } from "./redis-cache";
@@ -52,12 +53,16 @@ export function createStack(config: Config, opts: StackOptions): StackOutputs {
     const needsAws = config.redis.mode === "elasticache" || config.serviceAccount.iam !== undefined;
     const { redis, role }: AwsInfra = needsAws ? loadAwsInfra().createAwsInfra(config, cluster, opts.stack) : {};
 
+    // Prerequisites the release relies on but does not install (alb IngressClass, metrics API):
+    // read at preview, so a missing one fails the preview (cluster.preflight: false skips it).
+    const preflight = config.cluster.preflight === false ? undefined : new ClusterPreflight(`${name}-preflight`, { config }, { providers: [k8sProvider] });
+
     const app = new TaskflowApi(name, {
         config,
         redis: redis && { host: redis.host, port: redis.port, authToken: redis.authToken },
         roleArn: role?.roleArn,
         chartHash: hashChartDir(path.resolve(projectRoot, CHART_PATH)),
-    }, { providers: [k8sProvider] });
+    }, { providers: [k8sProvider], dependsOn: preflight ? [preflight] : [] });
 
     return {
         namespace: app.namespace,

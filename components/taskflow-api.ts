@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
 import type { Config } from "../config";
-import { buildChartValues, ChartValues, namespaceLabels, REDIS_PASSWORD_KEY } from "./chart-values";
+import { buildChartValues, ChartValues, namespaceLabels, REDIS_CA_KEY, REDIS_PASSWORD_KEY } from "./chart-values";
 
 /**
  * The chart, relative to the project root. Kept relative on purpose: the path is an input of the
@@ -14,7 +14,8 @@ export const CHART_PATH = "./chart";
 export interface TaskflowApiArgs {
     /** Validated stack config. */
     readonly config: Config;
-    /** ElastiCache endpoint and AUTH token; absent in inCluster mode (a password is generated). */
+    /** ElastiCache endpoint and AUTH token; absent in inCluster mode (a password is generated)
+     * and in external mode (endpoint and token come from the config). */
     readonly redis?: {
         readonly host: pulumi.Input<string>;
         readonly port: pulumi.Input<number>;
@@ -49,29 +50,53 @@ export class TaskflowApi extends pulumi.ComponentResource {
             }, { parent: this }).metadata.name
             : pulumi.output(cfg.namespace.name);
 
-        // ElastiCache brings its AUTH token; the in-cluster Valkey gets a generated password.
-        // Alphanumeric only: it ends up in a redis:// URL.
-        const password = args.redis?.authToken ?? new random.RandomPassword(`${name}-redis-password`, {
-            length: 32,
-            special: false,
-            keepers: { version: String(cfg.redis.authTokenVersion) },
-        }, { parent: this }).result;
+        const labels = { "app.kubernetes.io/name": "taskflow-api", "app.kubernetes.io/managed-by": "pulumi" };
+        const external = cfg.redis.mode === "external" ? cfg.redis : undefined;
+        const dependsOn: pulumi.Resource[] = [];
 
-        const secret = new k8s.core.v1.Secret(`${name}-redis-auth`, {
-            metadata: {
-                name: `${cfg.release.name}-redis-auth`,
-                namespace: this.namespace,
-                labels: { "app.kubernetes.io/name": "taskflow-api", "app.kubernetes.io/managed-by": "pulumi" },
-            },
-            type: "Opaque",
-            stringData: { [REDIS_PASSWORD_KEY]: pulumi.secret(password) },
-        }, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
-        this.secretName = secret.metadata.name;
+        // An external Redis may keep its token in a Secret someone else manages: the chart then
+        // reads that one, by name, and this stack writes none.
+        const foreign = external?.authTokenSecret;
+        let secretKey: string | undefined;
+        if (foreign) {
+            this.secretName = pulumi.output(foreign.name);
+            secretKey = foreign.key;
+        } else {
+            // ElastiCache brings its AUTH token, an external Redis its configured one (a secret
+            // config value); the in-cluster Valkey gets a generated password. Alphanumeric only:
+            // it may end up in a redis:// URL.
+            const password = args.redis?.authToken ?? external?.authToken ?? new random.RandomPassword(`${name}-redis-password`, {
+                length: 32,
+                special: false,
+                keepers: { version: String(cfg.redis.authTokenVersion) },
+            }, { parent: this }).result;
+            const secret = new k8s.core.v1.Secret(`${name}-redis-auth`, {
+                metadata: { name: `${cfg.release.name}-redis-auth`, namespace: this.namespace, labels },
+                type: "Opaque",
+                stringData: { [REDIS_PASSWORD_KEY]: pulumi.secret(password) },
+            }, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
+            this.secretName = secret.metadata.name;
+            dependsOn.push(secret);
+        }
+
+        // The CA bundle the external Redis' certificate chains to, mounted read-only into the app
+        // and the migration hook (chart externalRedis.caSecret). A Secret, not a ConfigMap,
+        // because it comes from a secret config value.
+        let caSecretName: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        if (external?.caCert !== undefined) {
+            const ca = new k8s.core.v1.Secret(`${name}-redis-ca`, {
+                metadata: { name: `${cfg.release.name}-redis-ca`, namespace: this.namespace, labels },
+                type: "Opaque",
+                stringData: { [REDIS_CA_KEY]: pulumi.secret(external.caCert) },
+            }, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
+            caSecretName = ca.metadata.name;
+            dependsOn.push(ca);
+        }
 
         this.values = pulumi
-            .all([args.redis?.host, args.redis?.port, args.roleArn, this.secretName])
-            .apply(([redisHost, redisPort, roleArn, secretName]) =>
-                buildChartValues(cfg, { redisHost, redisPort, roleArn, secretName, chartHash: args.chartHash }));
+            .all([args.redis?.host, args.redis?.port, args.roleArn, this.secretName, caSecretName])
+            .apply(([redisHost, redisPort, roleArn, secretName, redisCaSecretName]) =>
+                buildChartValues(cfg, { redisHost, redisPort, roleArn, secretName, secretKey, redisCaSecretName, chartHash: args.chartHash }));
 
         this.release = new k8s.helm.v3.Release(name, {
             name: cfg.release.name,
@@ -91,7 +116,7 @@ export class TaskflowApi extends pulumi.ComponentResource {
             // every object back to the release's manifest and re-creates deleted ones, with the
             // deploy's atomic rollback, hooks and a history entry that says "heal <token>".
             description: cfg.release.healToken ? `heal ${cfg.release.healToken}` : undefined,
-        }, { parent: this, dependsOn: [secret] });
+        }, { parent: this, dependsOn });
 
         this.releaseName = this.release.status.name;
         this.releaseStatus = this.release.status.status;

@@ -10,47 +10,89 @@
 // ---- engines -----------------------------------------------------------------------------------
 
 /**
- * Redis OSS versions ElastiCache offers (no newer OSS line will come: ElastiCache moved on to
- * Valkey). TF engine_version.go `validRedisVersionString` takes `6.x` and `7.x` as major.minor.
+ * Redis OSS versions this stack accepts. ElastiCache offers 6.2 too, but the component always
+ * sends TransitEncryptionMode, which AWS refuses below Redis 7.0.5: "InvalidParameterCombination:
+ * Transit encryption mode is not supported for engine version 6.2.6. Please use engine version
+ * 7.0.5 or higher." (quoted in cloudposse/terraform-aws-elasticache-redis PR #231; review M6).
+ * "7.0" resolves to the newest 7.0.x, which is past 7.0.5. No newer OSS line will come: ElastiCache
+ * moved on to Valkey. TF engine_version.go `validRedisVersionString` takes `6.x` and `7.x`.
  */
-export const REDIS_VERSIONS = ["6.2", "7.0", "7.1"] as const;
+export const REDIS_VERSIONS = ["7.0", "7.1"] as const;
 /**
- * Valkey: any major.minor from 7.2 on. TF engine_version.go `validValkeyVersionString` is
- * `^[7-9]\.[[:digit:]]+$`; ElastiCache's first Valkey is 7.2, and the 7.48.0 SDK already
- * documents Valkey 9.0 features (replicationGroup.d.ts `durability`), so a fixed list goes stale
- * (review #21).
+ * Valkey versions ElastiCache offers (AWS ElastiCache User Guide, "Supported engines and
+ * versions": Valkey 7.2, 8.0, 8.1, 8.2; the 7.48.0 SDK documents 9.0 features,
+ * replicationGroup.d.ts `durability`). TF engine_version.go `validValkeyVersionString` takes any
+ * `^[7-9]\.\d+$`, so 7.3 or 8.7 pass the provider and fail at CreateReplicationGroup (review
+ * m8). A version newer than this list: set redis.allowUnlistedEngineVersion.
  */
+export const VALKEY_VERSIONS = ["7.2", "8.0", "8.1", "8.2", "9.0"] as const;
+/** The grammar an unlisted version must still match (TF's). */
 export const VALKEY_VERSION = /^[7-9]\.\d+$/;
 export const MIN_VALKEY_VERSION = "7.2";
 
 /** Versions of the engines, for messages and the README. */
 export const ENGINE_VERSIONS = {
-    valkey: `${MIN_VALKEY_VERSION} or newer (major 7-9)`,
+    valkey: VALKEY_VERSIONS.join(", "),
     redis: REDIS_VERSIONS.join(", "),
 } as const;
 /** Default engine version per engine. */
 export const DEFAULT_ENGINE_VERSION = { valkey: "8.0", redis: "7.1" } as const;
 
 /** The problem with an engine version, or undefined when ElastiCache offers it. */
-export function engineVersionProblem(engine: "valkey" | "redis", version: string): string | undefined {
+export function engineVersionProblem(engine: "valkey" | "redis", version: string, allowUnlisted = false): string | undefined {
     if (engine === "redis") {
+        if (version.startsWith("6.")) {
+            return "Redis 6.x is refused: this stack always sets TransitEncryptionMode, which ElastiCache supports from Redis 7.0.5 on; use 7.0 or 7.1 (or valkey)";
+        }
         return (REDIS_VERSIONS as readonly string[]).includes(version) ? undefined : `expected one of ${ENGINE_VERSIONS.redis} for engine redis`;
     }
     const [major, minor] = version.split(".").map(Number);
-    const ok = VALKEY_VERSION.test(version) && (major > 7 || minor >= 2);
-    return ok ? undefined : `expected ${ENGINE_VERSIONS.valkey} for engine valkey`;
+    const grammar = VALKEY_VERSION.test(version) && (major > 7 || minor >= 2);
+    if ((VALKEY_VERSIONS as readonly string[]).includes(version) || (allowUnlisted && grammar)) return undefined;
+    return `expected one of ${ENGINE_VERSIONS.valkey} for engine valkey` +
+        (grammar ? " (a newer release ElastiCache offers: set redis.allowUnlistedEngineVersion: true)" : "");
 }
 
 /**
- * Node types that cannot run as this stack configures them. r6gd nodes keep data on SSD and
- * "dataTieringEnabled must be set to true when using r6gd nodes" (replicationGroup.d.ts); this
- * stack does not offer data tiering, so they are refused rather than failing at create (#7).
+ * ElastiCache node types by family, with the sizes each is sold in (AWS ElastiCache User Guide,
+ * "Supported node types", current generation; Valkey runs on current-generation types only).
+ * TF checks nothing beyond a string, so `cache.r7g.larg` or `cache.m3.medium` fail at
+ * CreateReplicationGroup after the subnet group, security group, log group, topic and role exist
+ * (review m3). A type newer than this table: set redis.allowUnlistedNodeType.
  */
-export function nodeTypeProblem(nodeType: string): string | undefined {
+export const NODE_TYPE_SIZES: Readonly<Record<string, readonly string[]>> = {
+    t3: ["micro", "small", "medium"],
+    t4g: ["micro", "small", "medium"],
+    m5: ["large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"],
+    m6g: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
+    m7g: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
+    r5: ["large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"],
+    r6g: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
+    r6gd: ["xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
+    r7g: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
+    c7gn: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
+};
+/** Previous-generation families: still listed by AWS for Redis OSS, not offered for Valkey. */
+const PREVIOUS_GENERATION = /^cache\.(t1|t2|m1|m2|m3|m4|c1|r3|r4)\./;
+
+/**
+ * The problem with a node type, or undefined. r6gd nodes keep data on SSD and "dataTieringEnabled
+ * must be set to true when using r6gd nodes" (replicationGroup.d.ts); this stack does not offer
+ * data tiering, so they are refused rather than failing at create (#7).
+ */
+export function nodeTypeProblem(nodeType: string, allowUnlisted = false): string | undefined {
     if (/^cache\.r6gd\./.test(nodeType)) {
         return "r6gd node types need data tiering, which this stack does not configure; use r7g/r6g";
     }
-    return undefined;
+    if (PREVIOUS_GENERATION.test(nodeType)) {
+        return "a previous-generation node type: Valkey and TransitEncryptionMode need a current one (t4g, m7g, r7g, ...)";
+    }
+    const [, family, size] = /^cache\.([a-z0-9]+)\.([a-z0-9]+)$/.exec(nodeType) ?? [];
+    const sizes = family === undefined ? undefined : NODE_TYPE_SIZES[family];
+    if (sizes?.includes(size)) return undefined;
+    if (allowUnlisted) return undefined;
+    if (sizes) return `cache.${family} comes in ${sizes.join(", ")}; got "${size}"`;
+    return `unknown node type family "${family}": expected one of ${Object.keys(NODE_TYPE_SIZES).join(", ")} (a newer family ElastiCache offers: set redis.allowUnlistedNodeType: true)`;
 }
 
 // ---- windows -----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ export { CHART_DEFAULTS, DEFAULT_DRAIN_SECONDS } from "./chart-defaults";
 export { ENGINE_VERSIONS } from "./aws-limits";
 export { ConfigError, configKey } from "./errors";
 export { engineFamily } from "./model";
-export type { AppConfig, ClusterConfig, ClusterFact, Config, ElastiCacheRedis, InClusterRedis, PolicyStatement, RedisEngine } from "./model";
+export type { AppConfig, ClusterConfig, ClusterFact, Config, ElastiCacheRedis, ExternalRedis, InClusterRedis, PolicyStatement, RedisEngine } from "./model";
 export { rawConfigFromStackFile, SECURE_PLACEHOLDER } from "./raw";
 export { parseQuantity } from "./scalars";
 

@@ -53,6 +53,27 @@ export interface ElastiCacheRedis {
     readonly transitEncryptionMode: "preferred" | "required";
     /** Node alarms and an SNS topic for them and the group's events. */
     readonly alarms: boolean;
+    /** NetworkPolicy destinations on the Redis port (the cache subnets' CIDRs); undefined: any. */
+    readonly egressCidrs?: string[];
+}
+
+/** A Redis or Valkey the stack does not own: only the Kubernetes half runs (same chart path as
+ * ElastiCache: external host, pre-install migration, no subchart). */
+export interface ExternalRedis {
+    readonly mode: "external";
+    /** Bumped together with a new token: rolls the pods (checksum/existing-secret). */
+    readonly authTokenVersion: number;
+    readonly host: string;
+    readonly port: number;
+    readonly tls: boolean;
+    /** PEM CA bundle (secret config value); undefined: Node.js' public roots. */
+    readonly caCert?: string;
+    /** The token (secret config value); or authTokenSecret. */
+    readonly authToken?: string;
+    /** An existing Secret in the namespace holding the token. */
+    readonly authTokenSecret?: { readonly name: string; readonly key: string };
+    /** NetworkPolicy destinations on the Redis port; undefined: any. */
+    readonly egressCidrs?: string[];
 }
 
 export interface Config {
@@ -68,7 +89,7 @@ export interface Config {
             readonly path?: string;
         };
     };
-    readonly redis: InClusterRedis | ElastiCacheRedis;
+    readonly redis: InClusterRedis | ElastiCacheRedis | ExternalRedis;
     readonly cluster: ClusterConfig;
     readonly aws?: { readonly region: string; readonly allowedAccountIds: string[]; readonly tags: Record<string, string> };
 }
@@ -84,6 +105,19 @@ export function withDefaults(p: Parsed): Config {
     let redis: Config["redis"];
     if (r.mode === "inCluster") {
         redis = { mode: "inCluster", authTokenVersion };
+    } else if (r.mode === "external") {
+        // The rules made host and one token source present.
+        redis = {
+            mode: "external",
+            authTokenVersion,
+            host: r.host ?? "",
+            port: r.port ?? 6379,
+            tls: r.tls ?? true,
+            caCert: r.caCert,
+            authToken: r.authToken,
+            authTokenSecret: r.authTokenSecret && { name: r.authTokenSecret.name, key: r.authTokenSecret.key ?? "redis-password" },
+            egressCidrs: r.egressCidrs,
+        };
     } else {
         const engine = r.engine ?? "valkey";
         const engineVersion = r.engineVersion ?? DEFAULT_ENGINE_VERSION[engine];
@@ -110,6 +144,7 @@ export function withDefaults(p: Parsed): Config {
             finalSnapshotName: r.finalSnapshotName,
             transitEncryptionMode: r.transitEncryptionMode ?? "required",
             alarms: r.alarms ?? false,
+            egressCidrs: r.egressCidrs,
         };
     }
     return {

@@ -29,6 +29,7 @@ import {
     rolePolicyLogicalName,
 } from "./names";
 import { CHART_DEFAULTS, DEFAULT_DRAIN_SECONDS } from "./chart-defaults";
+import { SECURE_PLACEHOLDER } from "./raw";
 import { parseQuantity } from "./scalars";
 import { TARGET_GROUP_ATTRIBUTES } from "./alb";
 import type { ClusterFact } from "./schema/cluster";
@@ -55,7 +56,19 @@ const ELASTICACHE_ONLY_KEYS = [
     "finalSnapshotName",
     "transitEncryptionMode",
     "alarms",
+    "allowUnlistedEngineVersion",
+    "allowUnlistedNodeType",
 ] as const;
+
+// Keys of an external Redis the stack does not own; errors in the other modes.
+const EXTERNAL_ONLY_KEYS = ["host", "tls", "caCert", "authToken", "authTokenSecret"] as const;
+// The ElastiCache keys an external Redis also has.
+const SHARED_WITH_EXTERNAL = new Set<string>(["port"]);
+
+// Variables the chart sets itself (ConfigMap and Secret): an app.env entry of the same name would
+// silently replace them (Helm's YAML parser keeps the last duplicate key), e.g. PORT moving the
+// listener away from the probes' port, or REDIS_URL dropping TLS (review m6).
+export const RESERVED_ENV = ["PORT", "REDIS_URL", "REDIS_USERNAME", "REDIS_PASSWORD", "REDIS_TLS_CA_FILE"] as const;
 
 const SNAPSHOT_WINDOW = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
 const MAINTENANCE_WINDOW = /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
@@ -91,8 +104,10 @@ export function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void 
     timeoutRules(c, issue);
     shutdownRules(app, issue);
     for (const name of Object.keys(app.env ?? {})) {
-        if (SECRET_LOOKING_ENV.test(name)) {
-            issue(["app", "env", name], "looks like a secret; app.env is stored in plain text (ConfigMap, Helm history)");
+        if ((RESERVED_ENV as readonly string[]).includes(name)) {
+            issue(["app", "env", name], `is set by the chart (${RESERVED_ENV.join(", ")}); configure it through redis.* / the chart instead`);
+        } else if (SECRET_LOOKING_ENV.test(name) && !(app.envNotSecret ?? []).includes(name)) {
+            issue(["app", "env", name], "looks like a secret; app.env is stored in plain text (ConfigMap, Helm history). If it is not one, list it in app.envNotSecret");
         }
     }
 
@@ -112,17 +127,26 @@ export function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void 
             if (redis[key] !== undefined) issue(["redis", key], 'only valid when redis.mode is "elasticache"');
         }
     }
+    if (redis?.mode !== "external") {
+        for (const key of EXTERNAL_ONLY_KEYS) {
+            if (redis?.[key] !== undefined) issue(["redis", key], 'only valid when redis.mode is "external"');
+        }
+        if (redis?.mode === "inCluster" && redis.egressCidrs !== undefined) {
+            issue(["redis", "egressCidrs"], 'only valid when redis.mode is "elasticache" or "external" (the in-cluster Valkey has its own NetworkPolicy)');
+        }
+    }
+    if (redis?.mode === "external") externalRedisRules(redis, issue);
     if (redis?.mode === "elasticache") {
         needFact("vpcId", 'when redis.mode is "elasticache"');
         needFact("privateSubnetIds", 'when redis.mode is "elasticache"');
         needFact("nodeSecurityGroupId", 'when redis.mode is "elasticache" (the one source allowed to reach Redis)');
         const engine = redis.engine ?? "valkey";
         if (typeof redis.engineVersion === "string" && (engine === "valkey" || engine === "redis")) {
-            const problem = engineVersionProblem(engine, redis.engineVersion);
+            const problem = engineVersionProblem(engine, redis.engineVersion, redis.allowUnlistedEngineVersion === true);
             if (problem) issue(["redis", "engineVersion"], problem);
         }
         if (typeof redis.nodeType === "string") {
-            const problem = nodeTypeProblem(redis.nodeType);
+            const problem = nodeTypeProblem(redis.nodeType, redis.allowUnlistedNodeType === true);
             if (problem) issue(["redis", "nodeType"], problem);
         }
         if (typeof c.release?.name === "string") {
@@ -180,6 +204,35 @@ export function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void 
 }
 
 type Issue = (path: (string | number)[], message: string) => void;
+
+/**
+ * An external Redis: where it is and how to authenticate are required, the ElastiCache-only keys
+ * are errors (they would change nothing), and a CA bundle without TLS is a contradiction.
+ * Secret values read offline (`npm run plan`) are a placeholder and are not shape-checked.
+ */
+function externalRedisRules(redis: NonNullable<Parsed["redis"]>, issue: Issue): void {
+    for (const key of ELASTICACHE_ONLY_KEYS) {
+        if (!SHARED_WITH_EXTERNAL.has(key) && redis[key] !== undefined) issue(["redis", key], 'only valid when redis.mode is "elasticache"');
+    }
+    if (redis.host === undefined) issue(["redis", "host"], 'required when redis.mode is "external": the primary endpoint host');
+    const hasToken = redis.authToken !== undefined;
+    if (hasToken === (redis.authTokenSecret !== undefined)) {
+        issue(["redis", "authToken"], 'set exactly one of redis.authToken (a secret config value) or redis.authTokenSecret (an existing Secret) when redis.mode is "external"');
+    }
+    const token = redis.authToken;
+    // ElastiCache's AUTH token grammar (16-128 printable ASCII, no space, " / @), which any Redis
+    // accepts as requirepass too; one grammar for both modes keeps a token portable.
+    if (typeof token === "string" && token !== SECURE_PLACEHOLDER && !/^[!#-.0-?A-~]{16,128}$/.test(token)) {
+        issue(["redis", "authToken"], "expected 16-128 printable ASCII characters without spaces, '\"', '/' or '@' (ElastiCache's AUTH token rules); the value is not shown");
+    }
+    if (redis.caCert !== undefined && redis.tls === false) {
+        issue(["redis", "caCert"], "a CA bundle needs redis.tls: true");
+    }
+    const ca = redis.caCert;
+    if (typeof ca === "string" && ca !== SECURE_PLACEHOLDER && !/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(ca.trim())) {
+        issue(["redis", "caCert"], "expected a PEM bundle (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)");
+    }
+}
 type App = NonNullable<Parsed["app"]>;
 
 /** The fewest pods the release runs: the HPA's minimum, else replicaCount (chart default 1). */
@@ -323,8 +376,9 @@ function iamRules(c: Partial<Parsed>, issue: Issue): void {
         issue(["serviceAccount", "iam", "policyStatements"], `the inline policy is ${size} characters without whitespace; IAM allows ${MAX_INLINE_ROLE_POLICY_CHARS} per role: use a managed policy`);
     }
     const managed = Array.isArray(iam.managedPolicyArns) ? iam.managedPolicyArns.length : 0;
-    if (managed > MAX_MANAGED_POLICIES_PER_ROLE) {
-        issue(["serviceAccount", "iam", "managedPolicyArns"], `at most ${MAX_MANAGED_POLICIES_PER_ROLE} managed policies per role (IAM's default quota); got ${managed}`);
+    const quota = typeof c.aws?.iamManagedPolicyQuota === "number" ? c.aws.iamManagedPolicyQuota : MAX_MANAGED_POLICIES_PER_ROLE;
+    if (managed > quota) {
+        issue(["serviceAccount", "iam", "managedPolicyArns"], `at most ${quota} managed policies per role (aws.iamManagedPolicyQuota; IAM's default quota is ${MAX_MANAGED_POLICIES_PER_ROLE}, adjustable to 20); got ${managed}`);
     }
 }
 

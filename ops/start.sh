@@ -2,6 +2,8 @@
 # The main job: deploy a stack (default: dev) for real.
 #
 #   npm start                                  # dev, on the local cluster (no questions)
+#   npm start -- rehearsal                     # prod's release on the local cluster, against the
+#                                              # ElastiCache stand-in (local/standin/elasticache.sh)
 #   npm start -- <stack> --context <name>      # your cluster: preview, then asks
 #   npm start -- <stack>                       # a stack whose config names its cluster
 #
@@ -60,13 +62,13 @@ if [[ -n $context || -n $config_context || $credentials != ambient ]]; then
   exit 0
 fi
 
-if [[ $stack != dev ]]; then
+if [[ $stack != dev && $stack != rehearsal ]]; then
   echo "Stack '$stack' names no cluster (no cluster.context, kubeconfig or stackReference): name one with" >&2
-  echo "  npm start -- $stack --context <kube context>. The local cluster runs the dev stack only: npm start" >&2
+  echo "  npm start -- $stack --context <kube context>. The local cluster runs dev and rehearsal: npm start [-- rehearsal]" >&2
   exit 2
 fi
 
-echo "== deploying dev to the local cluster (real node, real containers); your own cluster: npm start -- dev --context <name>"
+echo "== deploying $stack to the local cluster (real node, real containers); your own cluster: npm start -- $stack --context <name>"
 # shellcheck source=../local/toolchain/tools.sh
 # chart: helm, so the README's next commands (npm run drift, diff, plan) work on this machine.
 source local/toolchain/tools.sh engine cluster node plugins chart || exit 1
@@ -74,21 +76,29 @@ bash scripts/chart-deps.sh
 bash local/cluster/cluster.sh up
 # shellcheck source=../local/stack.sh
 source local/stack.sh
-config=$(local_stack_init dev)
+config=$(local_stack_init "$stack")
+if [[ $stack == rehearsal ]]; then
+  bash local/standin/elasticache.sh up
+  # The stand-in's token and CA become the stack's secret config values, in the private config
+  # copy only (encrypted with this backend's passphrase). The token goes through stdin, not argv.
+  pulumi config set --stack rehearsal --config-file "$config" --secret --path 'taskflow-api:redis.authToken' <"$STATE/standin/token"
+  pulumi config set --stack rehearsal --config-file "$config" --secret --path 'taskflow-api:redis.caCert' -- "$(cat "$STATE/standin/ca.crt")"
+fi
 
-echo "== pulumi up --stack dev --yes (Pulumi $(pulumi version), backend $PULUMI_BACKEND_URL)"
+echo "== pulumi up --stack $stack --yes (Pulumi $(pulumi version), backend $PULUMI_BACKEND_URL)"
 # --refresh: the cluster may be new (cluster.sh down deletes it) while the state still lists what
 # was deployed; refreshing first lets `up` re-create what is missing.
-pulumi up --stack dev --config-file "$config" --yes --refresh
+pulumi up --stack "$stack" --config-file "$config" --yes --refresh
 echo
 echo "== stack outputs"
-pulumi stack output --stack dev
-ns=$(pulumi stack output namespace --stack dev)
+pulumi stack output --stack "$stack"
+ns=$(pulumi stack output namespace --stack "$stack")
 echo
 echo "== pods in $ns (real containers on the local node)"
 "$TOOLS_BIN/kubectl" get pods -n "$ns" -o wide
 # The app answering from its container, through the Service (kube-proxy's rules on this host):
-# /v1/roundtrip does an authenticated Redis write and read against the Valkey pod.
+# /v1/roundtrip does an authenticated Redis write and read against the Valkey pod (dev) or, over
+# TLS, the stand-in's primary (rehearsal).
 svc=$("$TOOLS_BIN/kubectl" get service taskflow-api -n "$ns" -o jsonpath='{.spec.clusterIP}:{.spec.ports[0].port}')
 echo
 echo "== GET http://$svc/v1/roundtrip (the app, through the Service, with a Redis round trip)"
@@ -101,7 +111,7 @@ done
 echo "$answer"
 cat <<EOF
 
-Deployed for real: stack dev on the local cluster (state and passphrase in $STATE).
+Deployed for real: stack $stack on the local cluster (state and passphrase in $STATE).
   export KUBECONFIG=$KUBECONFIG PATH=$TOOLS_BIN:\$PATH
   kubectl -n $ns get all
   curl http://$svc/v1/roundtrip                              # from this host, via kube-proxy

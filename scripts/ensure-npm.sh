@@ -19,5 +19,7 @@ ci_when_lock_changed() { # DIR: npm ci in DIR when DIR/package-lock.json differs
 ci_when_lock_changed .
 # deployments/ (the Pulumi Deployments settings) is a project of its own with its own lock file.
 ci_when_lock_changed deployments
+# app/ (the reference image's app): its Redis client, ioredis, for test/app and the image build.
+ci_when_lock_changed app
 # policy/ (the CrossGuard policy pack) too: the engine loads it from its own node_modules.
 ci_when_lock_changed policy

@@ -15,15 +15,25 @@ const { RedisClient, isAuthError, redisOptionsFromEnv } = require('./redis');
 
 const SCHEMA_KEY = 'taskflow:schema';
 const SCHEMA_VERSION = Number(process.env.SCHEMA_VERSION || 1);
+// The oldest app schema version that can still serve the data once this migration ran. A rollback
+// does not undo a migration, so every migration must stay compatible with the release before it:
+// by default it declares SCHEMA_VERSION - 1 (expand now, contract in a later release). The hook
+// refuses one that would strand the release running now (see APPLY_SCRIPT), unless
+// ALLOW_BREAKING_MIGRATION is set; the app refuses readiness on data it cannot serve.
+const COMPATIBLE_WITH = Number(process.env.SCHEMA_COMPATIBLE_WITH || Math.max(1, SCHEMA_VERSION - 1));
+const ALLOW_BREAKING = Boolean(process.env.ALLOW_BREAKING_MIGRATION);
 // A Redis that is still starting (the Valkey pod is created in the same install) is waited
 // for; a Redis that never comes fails the Job well inside activeDeadlineSeconds (300 s).
 const TIMEOUT_MS = Number(process.env.MIGRATE_TIMEOUT_MS || 60000);
 
-// Returns {1, previous} when it wrote, {0, current} when the stored version is not older.
+// Returns {1, previous} when it wrote, {0, current} when the stored version is not older, and
+// {2, current} when the migration would break the release that runs on `current` (its
+// compatibleWith is newer than current) and breaking is not allowed.
 const APPLY_SCRIPT = `
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0') or 0
 if current >= tonumber(ARGV[1]) then return {0, current} end
-redis.call('HSET', KEYS[1], 'version', ARGV[1], 'appliedAt', ARGV[2], 'appliedBy', ARGV[3])
+if current > 0 and tonumber(ARGV[4]) > current and ARGV[5] ~= '1' then return {2, current} end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'appliedAt', ARGV[2], 'appliedBy', ARGV[3], 'compatibleWith', ARGV[4])
 return {1, current}
 `;
 
@@ -71,6 +81,9 @@ async function up() {
   if (!Number.isInteger(SCHEMA_VERSION) || SCHEMA_VERSION < 1) {
     return fail(`SCHEMA_VERSION must be a positive integer (got ${process.env.SCHEMA_VERSION})`);
   }
+  if (!Number.isInteger(COMPATIBLE_WITH) || COMPATIBLE_WITH < 1 || COMPATIBLE_WITH > SCHEMA_VERSION) {
+    return fail(`SCHEMA_COMPATIBLE_WITH must be an integer from 1 to SCHEMA_VERSION (${SCHEMA_VERSION}); got ${process.env.SCHEMA_COMPATIBLE_WITH}`);
+  }
   const opts = redisOptionsFromEnv();
   const client = new RedisClient({ ...opts, maxBackoffMs: 2000 });
   say(`connecting to ${opts.tls ? 'rediss' : 'redis'}://${opts.host}:${opts.port} (auth: ${opts.password ? 'password' : 'none'}${opts.username ? `, user ${opts.username}` : ''})`);
@@ -78,9 +91,13 @@ async function up() {
     client.start();
     await waitReady(client, Date.now() + TIMEOUT_MS);
     const appliedAt = new Date().toISOString();
-    const [wrote, previous] = await client.command(['EVAL', APPLY_SCRIPT, '1', SCHEMA_KEY, SCHEMA_VERSION, appliedAt, os.hostname()]);
+    const [wrote, previous] = await client.command(['EVAL', APPLY_SCRIPT, '1', SCHEMA_KEY, SCHEMA_VERSION, appliedAt, os.hostname(),
+      COMPATIBLE_WITH, ALLOW_BREAKING ? '1' : '0']);
+    if (wrote === 2) {
+      return fail(`schema version ${SCHEMA_VERSION} declares SCHEMA_COMPATIBLE_WITH=${COMPATIBLE_WITH}, so the release running on version ${previous} could not serve the data, and a rollback would not undo it; migrate in two releases (expand, then contract) or set ALLOW_BREAKING_MIGRATION`);
+    }
     if (wrote === 1) {
-      say(`applied schema version ${SCHEMA_VERSION} to ${SCHEMA_KEY} (previous: ${previous || 'none'}) at ${appliedAt}`);
+      say(`applied schema version ${SCHEMA_VERSION} to ${SCHEMA_KEY} (previous: ${previous || 'none'}) at ${appliedAt}; the data stays servable by app schema >= ${COMPATIBLE_WITH}`);
     } else {
       const at = await client.command(['HGET', SCHEMA_KEY, 'appliedAt']);
       say(`schema version ${previous} already applied (at ${at}); wanted ${SCHEMA_VERSION}: nothing to do`);

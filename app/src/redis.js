@@ -1,84 +1,39 @@
 'use strict';
-// A minimal RESP2 client: enough for the reference app's contract (AUTH, PING, SET/GET/INCR,
-// HGET, EVAL), with no npm dependency so the image is node + these files and nothing else.
+// The app's Redis connection: ioredis (a maintained client) with the behaviour the chart relies
+// on, behind the small interface server.js and migrate.js use (start, command, stop, 'ready',
+// 'down').
 //
-// Behaviour that matters to the chart:
-// - Every connection starts with AUTH (when a password is set) and PING. The client is "ready"
-//   only after both answered: a TCP connect alone says nothing about the password.
+// - TLS (rediss://) verifies the server certificate against Node.js' roots plus the bundle at
+//   REDIS_TLS_CA_FILE (the chart mounts externalRedis.caSecret there), e.g. a private CA.
+// - AUTH (REDIS_PASSWORD, optional REDIS_USERNAME) on every connection. The client is "ready"
+//   only after AUTH, ioredis' ready check and a PING answered: a TCP connect alone says nothing
+//   about the password.
 // - No offline queue: a command issued while disconnected fails at once. An HTTP request then
 //   gets a fast 503 instead of piling up behind a Redis that may be gone for a minute.
-// - A command that does not answer within commandTimeoutMs fails, and the connection is dropped:
-//   a late reply would otherwise be matched to the next command on the same socket.
-// - A dropped connection is retried forever with capped exponential backoff; callers that need
-//   a bound (the migration) impose their own deadline.
+// - Command timeout (REDIS_COMMAND_TIMEOUT_MS, default 2000): a command without an answer fails.
+// - Reconnect forever with capped exponential backoff; callers that need a bound (the migration)
+//   impose their own deadline.
+// - A READONLY or LOADING reply drops the connection and reconnects (ioredis' reconnectOnError;
+//   review m1). After a failover, a connection that still reaches the demoted primary (a stale
+//   DNS answer or a long-lived conntrack entry) gets READONLY on every write but keeps answering
+//   PING; without this it would stay there. The command that got READONLY fails (the offline
+//   queue is off, so it cannot wait for the new connection); the next one runs on the promoted
+//   primary.
 
+const fs = require('node:fs');
 const net = require('node:net');
-const tls = require('node:tls');
 const { EventEmitter } = require('node:events');
+const Redis = require('ioredis');
 
-class RedisError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'RedisError';
-    // The first word of a Redis error is its class: ERR, WRONGPASS, NOAUTH, LOADING, ...
-    this.code = message.split(' ')[0];
-  }
-}
+// Error replies after which this connection cannot serve writes: close it and dial again, which
+// resolves the primary endpoint name afresh.
+const RECONNECT_REPLIES = /^(READONLY|LOADING)\b/;
 
 // An AUTH reply that no retry will fix (wrong password or user, or a password sent to a server
 // without one). The migration stops at once on it instead of waiting out its deadline.
 function isAuthError(err) {
-  return err instanceof RedisError &&
-    (err.code === 'WRONGPASS' || err.code === 'NOAUTH' || /invalid (username|password)|without any password configured/i.test(err.message));
-}
-
-function encodeCommand(args) {
-  const parts = [Buffer.from(`*${args.length}\r\n`)];
-  for (const arg of args) {
-    const b = Buffer.isBuffer(arg) ? arg : Buffer.from(String(arg));
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-  }
-  return Buffer.concat(parts);
-}
-
-// Parses one RESP2 value at `pos`; returns { value, end } or null when the buffer does not yet
-// hold a complete value. Error replies are returned as RedisError values, not thrown, so an
-// error inside an array (EXEC, EVAL) does not desynchronise the stream.
-function parseReply(buf, pos) {
-  if (pos >= buf.length) return null;
-  const lineEnd = buf.indexOf('\r\n', pos);
-  if (lineEnd < 0) return null;
-  const line = buf.toString('utf8', pos + 1, lineEnd);
-  const next = lineEnd + 2;
-  switch (buf[pos]) {
-    case 0x2b: // '+' simple string
-      return { value: line, end: next };
-    case 0x2d: // '-' error
-      return { value: new RedisError(line), end: next };
-    case 0x3a: // ':' integer
-      return { value: Number(line), end: next };
-    case 0x24: { // '$' bulk string, -1 = nil
-      const len = Number(line);
-      if (len < 0) return { value: null, end: next };
-      if (buf.length < next + len + 2) return null;
-      return { value: buf.toString('utf8', next, next + len), end: next + len + 2 };
-    }
-    case 0x2a: { // '*' array, -1 = nil
-      const count = Number(line);
-      if (count < 0) return { value: null, end: next };
-      const items = [];
-      let at = next;
-      for (let i = 0; i < count; i++) {
-        const item = parseReply(buf, at);
-        if (!item) return null;
-        items.push(item.value);
-        at = item.end;
-      }
-      return { value: items, end: at };
-    }
-    default:
-      throw new Error(`redis protocol error: unexpected byte 0x${buf[pos].toString(16)}`);
-  }
+  const msg = String((err && err.message) || '');
+  return /^(WRONGPASS|NOAUTH)\b/.test(msg) || /invalid (username|password)|without any password configured/i.test(msg);
 }
 
 // redis://[user:password@]host:port or rediss://... (TLS). The chart passes the password
@@ -97,14 +52,15 @@ function parseRedisUrl(url) {
   };
 }
 
-// The settings the chart injects: REDIS_URL (ConfigMap), REDIS_PASSWORD (Secret), and an
-// optional REDIS_USERNAME for ACL users other than `default`.
+// The settings the chart injects: REDIS_URL and REDIS_TLS_CA_FILE (ConfigMap), REDIS_PASSWORD
+// (Secret), and an optional REDIS_USERNAME for ACL users other than `default`.
 function redisOptionsFromEnv(env = process.env) {
   const fromUrl = parseRedisUrl(env.REDIS_URL || 'redis://127.0.0.1:6379');
   return {
     ...fromUrl,
     username: env.REDIS_USERNAME || fromUrl.username || undefined,
     password: env.REDIS_PASSWORD || fromUrl.password || undefined,
+    caFile: env.REDIS_TLS_CA_FILE || undefined,
     commandTimeoutMs: Number(env.REDIS_COMMAND_TIMEOUT_MS || 2000),
   };
 }
@@ -112,23 +68,80 @@ function redisOptionsFromEnv(env = process.env) {
 class RedisClient extends EventEmitter {
   /**
    * Events: 'ready' (AUTH + PING answered on a new connection), 'down' (err: a connection
-   * attempt failed or a ready connection was lost).
+   * attempt failed or a ready connection was lost), 'reconnect-on-error' (err: a READONLY or
+   * LOADING reply dropped the connection).
    */
   constructor(opts) {
     super();
     this.opts = { connectTimeoutMs: 5000, commandTimeoutMs: 2000, minBackoffMs: 100, maxBackoffMs: 5000, ...opts };
     this.status = 'idle'; // idle | connecting | ready | reconnecting | stopped
-    this.socket = null;
-    this.pending = [];
     this.attempt = 0;
     this.lastError = null;
-    this.retryTimer = null;
+    this.client = null;
   }
 
   get ready() { return this.status === 'ready'; }
 
   start() {
-    if (this.status === 'idle') this._connect();
+    if (this.status !== 'idle') return this;
+    const o = this.opts;
+    let tls;
+    if (o.tls) {
+      // Node's default roots plus the mounted bundle: `ca` alone would replace the roots.
+      const ca = o.caFile ? [...require('node:tls').rootCertificates, fs.readFileSync(o.caFile, 'utf8')] : undefined;
+      tls = { ca, servername: net.isIP(o.host) ? undefined : o.host };
+    }
+    this.status = 'connecting';
+    this.client = new Redis({
+      host: o.host,
+      port: o.port,
+      username: o.username,
+      password: o.password,
+      tls,
+      lazyConnect: true,
+      connectTimeout: o.connectTimeoutMs,
+      commandTimeout: o.commandTimeoutMs,
+      enableOfflineQueue: false,
+      // Without the offline queue a command only ever runs on a ready connection: nothing to retry.
+      maxRetriesPerRequest: 0,
+      // CLIENT SETINFO is Redis 7.2+; older servers and ElastiCache 7.0 answer it with an error.
+      disableClientInfo: true,
+      retryStrategy: (times) => {
+        this.attempt = times;
+        // Capped exponential backoff: fast recovery from a blip, no hammering of a Redis that is
+        // restarting (or refusing our password) for minutes.
+        return Math.min(o.maxBackoffMs, o.minBackoffMs * 2 ** Math.max(0, times - 1));
+      },
+      reconnectOnError: (err) => {
+        if (!RECONNECT_REPLIES.test(err.message)) return false;
+        this.emit('reconnect-on-error', err);
+        return 1;
+      },
+    });
+    const c = this.client;
+    c.on('ready', () => {
+      // ioredis' ready check ran INFO after AUTH; a PING on top keeps the old contract exactly.
+      c.ping().then((pong) => {
+        if (pong !== 'PONG') throw new Error(`unexpected PING reply: ${JSON.stringify(pong)}`);
+        if (this.status === 'stopped') return;
+        this.status = 'ready';
+        this.attempt = 0;
+        this.lastError = null;
+        this.emit('ready');
+      }).catch((err) => { this.lastError = err; c.disconnect(true); });
+    });
+    c.on('error', (err) => {
+      this.lastError = err;
+      if (this.status === 'stopped') return;
+      this.emit('down', err);
+    });
+    c.on('close', () => {
+      if (this.status === 'stopped') return;
+      if (this.status === 'ready') this.emit('down', this.lastError || new Error(`connection to ${o.host}:${o.port} closed`));
+      this.status = 'reconnecting';
+    });
+    // The first connect is retried by retryStrategy like any other; its failure is an 'error'.
+    c.connect().catch(() => {});
     return this;
   }
 
@@ -138,111 +151,13 @@ class RedisClient extends EventEmitter {
       const why = this.lastError ? `: ${this.lastError.message}` : '';
       return Promise.reject(new Error(`redis not connected (${this.status})${why}`));
     }
-    return this._send(this.socket, args);
+    return this.client.call(String(args[0]), ...args.slice(1).map(String));
   }
 
   stop() {
     this.status = 'stopped';
-    clearTimeout(this.retryTimer);
-    if (this.socket) this.socket.destroy();
-  }
-
-  _connect() {
-    const { host, port, connectTimeoutMs } = this.opts;
-    this.status = this.attempt === 0 ? 'connecting' : 'reconnecting';
-    const socket = this.opts.tls
-      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host })
-      : net.connect({ host, port });
-    this.socket = socket;
-    this.pending = [];
-    let buffered = Buffer.alloc(0);
-    let failure = null;
-
-    socket.setNoDelay(true);
-    const connectTimer = setTimeout(
-      () => socket.destroy(new Error(`connect to ${host}:${port} timed out after ${connectTimeoutMs} ms`)),
-      connectTimeoutMs,
-    );
-
-    socket.once(this.opts.tls ? 'secureConnect' : 'connect', async () => {
-      clearTimeout(connectTimer);
-      socket.setKeepAlive(true, 10000);
-      try {
-        if (this.opts.password) {
-          const auth = this.opts.username ? ['AUTH', this.opts.username, this.opts.password] : ['AUTH', this.opts.password];
-          await this._send(socket, auth);
-        }
-        const pong = await this._send(socket, ['PING']);
-        if (pong !== 'PONG') throw new Error(`unexpected PING reply: ${JSON.stringify(pong)}`);
-        if (this.status === 'stopped' || socket !== this.socket) return;
-        this.status = 'ready';
-        this.attempt = 0;
-        this.lastError = null;
-        this.emit('ready');
-      } catch (err) {
-        failure = err;
-        socket.destroy();
-      }
-    });
-
-    socket.on('data', (chunk) => {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      let pos = 0;
-      try {
-        for (;;) {
-          const reply = parseReply(buffered, pos);
-          if (!reply) break;
-          pos = reply.end;
-          const waiter = this.pending.shift();
-          if (!waiter) throw new Error('redis protocol error: reply without a command');
-          waiter.settle(reply.value);
-        }
-      } catch (err) {
-        socket.destroy(err);
-        return;
-      }
-      buffered = buffered.subarray(pos);
-    });
-
-    socket.on('error', (err) => { failure = failure || err; });
-
-    socket.on('close', () => {
-      clearTimeout(connectTimer);
-      const err = failure || new Error(`connection to ${host}:${port} closed`);
-      for (const waiter of this.pending.splice(0)) waiter.settle(err);
-      if (socket !== this.socket) return;
-      this.socket = null;
-      this.lastError = err;
-      if (this.status === 'stopped') return;
-      this.emit('down', err);
-      // Capped exponential backoff: fast recovery from a blip, no hammering of a Redis that is
-      // restarting (or refusing our password) for minutes.
-      const delay = Math.min(this.opts.maxBackoffMs, this.opts.minBackoffMs * 2 ** this.attempt);
-      this.attempt++;
-      this.status = 'reconnecting';
-      this.retryTimer = setTimeout(() => this._connect(), delay);
-    });
-  }
-
-  _send(socket, args) {
-    return new Promise((resolve, reject) => {
-      if (socket.destroyed) {
-        reject(new Error(`redis connection closed before ${args[0]}`));
-        return;
-      }
-      const timer = setTimeout(() => {
-        // The reply may still come, but it would be read as the answer to the next command.
-        socket.destroy(new Error(`redis command ${args[0]} timed out after ${this.opts.commandTimeoutMs} ms`));
-      }, this.opts.commandTimeoutMs);
-      this.pending.push({
-        settle: (value) => {
-          clearTimeout(timer);
-          if (value instanceof Error) reject(value); else resolve(value);
-        },
-      });
-      socket.write(encodeCommand(args));
-    });
+    if (this.client) this.client.disconnect(false);
   }
 }
 
-module.exports = { RedisClient, RedisError, isAuthError, parseReply, encodeCommand, parseRedisUrl, redisOptionsFromEnv };
+module.exports = { RedisClient, isAuthError, parseRedisUrl, redisOptionsFromEnv, RECONNECT_REPLIES };

@@ -20,9 +20,11 @@ const VERSION = process.env.APP_VERSION || 'reference';
 const PORT = Number(process.env.PORT || 8080);
 // SIGTERM arrives after the chart's preStop sleep (10 s) inside a 30 s grace period: draining
 // must end well before the kubelet's SIGKILL, or in-flight requests are cut without a log line.
-const DRAIN_TIMEOUT_MS = Number(process.env.DRAIN_TIMEOUT_MS || 20000);
+const DRAIN_TIMEOUT_MS = Number(process.env.DRAIN_TIMEOUT_MS || 15000);
 const MAX_DELAY_MS = 5000;
 const SCHEMA_KEY = 'taskflow:schema';
+// The data schema this build serves (the migration it ships with writes the same number).
+const APP_SCHEMA = Number(process.env.SCHEMA_VERSION || 1);
 const COUNTER_KEY = 'taskflow:roundtrip:counter';
 
 const log = createLogger();
@@ -36,11 +38,29 @@ const redis = new RedisClient(redisOptionsFromEnv());
 // time (the new ReplicaSet never becomes Ready, the old one keeps serving).
 let redisConfirmed = false;
 let draining = false;
+// Data this build cannot serve: a migration newer than it declared itself incompatible with it
+// (compatibleWith > APP_SCHEMA). The pod then never turns Ready, so a rollback to a too-old
+// image fails its rollout instead of serving misread data.
+let schemaProblem = null;
 
-redis.on('ready', () => {
-  if (!redisConfirmed) log.lifecycle('redis ready', { host: redis.opts.host, port: redis.opts.port, tls: redis.opts.tls });
-  else log.info('redis reconnected', {});
+redis.on('ready', async () => {
+  if (!redisConfirmed) {
+    try {
+      const needs = Number(await redis.command(['HGET', SCHEMA_KEY, 'compatibleWith'])) || 0;
+      schemaProblem = needs > APP_SCHEMA ? `data schema needs app schema >= ${needs}; this build serves ${APP_SCHEMA}` : null;
+      if (schemaProblem) log.error('refusing readiness', { reason: schemaProblem });
+    } catch (err) {
+      log.warn('schema check failed; retrying on the next connection', { error: err.message });
+      return;
+    }
+    log.lifecycle('redis ready', { host: redis.opts.host, port: redis.opts.port, tls: redis.opts.tls, appSchema: APP_SCHEMA });
+  } else log.info('redis reconnected', {});
   redisConfirmed = true;
+});
+redis.on('reconnect-on-error', (err) => {
+  // After a failover: this connection reached the demoted primary. Dialling again resolves the
+  // primary endpoint afresh (review m1).
+  log.warn('redis reconnecting after an error reply', { error: err.message });
 });
 redis.on('down', (err) => {
   // One line per failed attempt at most every backoff step (<= 5 s): enough to see a wrong
@@ -85,8 +105,8 @@ async function handle(req, res) {
     case '/health/live':
       return send(res, 200, { live: true });
     case '/health/ready': {
-      const ready = redisConfirmed && !draining;
-      return send(res, ready ? 200 : 503, { ready, redis: redis.status, redisConfirmed, draining });
+      const ready = redisConfirmed && !draining && !schemaProblem;
+      return send(res, ready ? 200 : 503, { ready, redis: redis.status, redisConfirmed, draining, ...(schemaProblem && { schemaProblem }) });
     }
     case '/v1/roundtrip':
       try {

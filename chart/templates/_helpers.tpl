@@ -190,6 +190,9 @@ rolls the pods when any of it changes.
 {{- define "taskflow-api.configData" -}}
 REDIS_URL: {{ include "taskflow-api.redisUrl" . | quote }}
 PORT: {{ .Values.containerPort | quote }}
+{{- with include "taskflow-api.redisCaFile" . }}
+REDIS_TLS_CA_FILE: {{ . | quote }}
+{{- end }}
 {{- range $key, $value := .Values.config }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
@@ -240,5 +243,15 @@ topologySpreadConstraints:
 topologySpreadConstraints:
 {{- toYaml (list (merge (dict "topologyKey" "topology.kubernetes.io/zone" "whenUnsatisfiable" $spread.whenUnsatisfiable) $common)) | nindent 2 }}
 {{- toYaml (list (merge (dict "topologyKey" "kubernetes.io/hostname" "whenUnsatisfiable" "ScheduleAnyway") $common)) | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Path of the external Redis' CA bundle inside the pods, when externalRedis.caSecret names one
+(the app then trusts that CA for rediss://). Empty otherwise.
+*/}}
+{{- define "taskflow-api.redisCaFile" -}}
+{{- if and (not .Values.redis.enabled) .Values.externalRedis.caSecret.name -}}
+/etc/taskflow-api/redis-ca/{{ .Values.externalRedis.caSecret.key }}
 {{- end }}
 {{- end }}

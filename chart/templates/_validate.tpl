@@ -20,6 +20,13 @@ render checks them; each message names the keys involved.
 {{- fail "rbac.rules needs a ServiceAccount to bind: set serviceAccount.create=true or serviceAccount.name" }}
 {{- end }}
 {{- include "taskflow-api.validatePdb" . }}
+{{- /* The chart sets these itself; a config entry would silently replace them (sigs.k8s.io/yaml
+keeps the last duplicate key): PORT away from the probes' port, REDIS_URL without TLS. */}}
+{{- range $name := list "PORT" "REDIS_URL" "REDIS_USERNAME" "REDIS_PASSWORD" "REDIS_TLS_CA_FILE" }}
+{{- if hasKey ($.Values.config | default dict) $name }}
+{{- fail (printf "config.%s: set by the chart itself and cannot be overridden here" $name) }}
+{{- end }}
+{{- end }}
 {{- /* Extra labels must not replace the chart's own: selectors and the version label use them. */}}
 {{- range $key, $labels := dict "commonLabels" .Values.commonLabels "podLabels" .Values.podLabels "deploymentLabels" .Values.deploymentLabels "service.labels" .Values.service.labels }}
 {{- if regexMatch "(^| )(app\\.kubernetes\\.io|helm\\.sh)/" (keys ($labels | default dict) | sortAlpha | join " ") }}

@@ -1,7 +1,21 @@
 // The app: the chart's own values (replicas, image, resources, ingress, ...).
 import { z } from "zod";
 
-import { bool, int, labelMap, quantity, stringMap, text } from "../scalars";
+import { bool, int, labelMap, quantity, text } from "../scalars";
+
+/**
+ * OCI repository name (distribution/reference grammar): domain components [a-zA-Z0-9-] joined
+ * by '.', optional :port, then path components [a-z0-9]+ joined by '.', '_', '__' or '-'+. The
+ * first component is a registry only when it has a '.' or ':' or is "localhost", as Docker
+ * decides; the whole name is at most 255 characters.
+ */
+const OCI_PATH = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const OCI_DOMAIN = "(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*:[0-9]+)(?::[0-9]+)?";
+export const OCI_REPOSITORY = new RegExp(`^(?=.{1,255}$)(?:${OCI_DOMAIN}/)?${OCI_PATH}(?:/${OCI_PATH})*$`);
+/** DNS-1123 subdomain (IngressClass names). */
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Kubernetes qualified name (label and annotation keys): [prefix/]name. */
+const QUALIFIED_NAME = /^((?=[^/]{1,253}\/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(?=[^/]{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 const cidr = text("an IPv4 CIDR such as 10.0.0.0/16", /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/);
 /** A NetworkPolicyPeer, as the chart passes it through to `spec.ingress[].from`. */
@@ -33,7 +47,14 @@ export const appSchema = z.strictObject({
     replicaCount: int(1, 100).optional(),
     image: z
         .strictObject({
-            repository: z.string().min(1, "expected a non-empty image repository").optional(),
+            // OCI distribution reference grammar (distribution/reference, reference.go): an
+            // optional registry host[:port], then lowercase path components, no tag or digest
+            // (they have their own keys). Anything else is InvalidImageName at pull time, after
+            // the pre-install hook waited out its deadline (review m4).
+            repository: text(
+                "an image repository: [registry[:port]/]path with lowercase components (a-z0-9 separated by . _ __ or -), no tag or digest, at most 255 characters",
+                OCI_REPOSITORY,
+            ).optional(),
             // A tag only: it is also the version label. A digest goes in `digest`.
             tag: text("an image tag (letters, digits, '_', '.', '-'; at most 128)", /^\w[\w.-]{0,127}$/).optional(),
             /** Pins the image (chart `image.digest`): `<repository>@<digest>`, the tag only labels it. */
@@ -72,8 +93,14 @@ export const appSchema = z.strictObject({
     ingress: z
         .strictObject({
             enabled: bool(),
-            className: z.string().optional(),
-            annotations: stringMap.optional(),
+            // An IngressClass name is a DNS subdomain; annotation keys follow the label-key
+            // grammar. The API server refuses anything else at `up`, after the atomic release
+            // started (review m5).
+            className: text("an IngressClass name (a DNS subdomain: lowercase letters, digits, '-', '.')", DNS_SUBDOMAIN).optional(),
+            annotations: z.record(
+                text("an annotation key: an optional DNS-subdomain prefix (at most 253) and '/', then a name of at most 63 letters, digits, '-', '_', '.'", QUALIFIED_NAME),
+                z.string({ error: "expected a string value" }),
+            ).optional(),
             hosts: z
                 .array(
                     z.strictObject({
@@ -130,6 +157,11 @@ export const appSchema = z.strictObject({
             ingressFrom: z.array(networkPolicyPeer).min(1, "expected at least one peer (omit the key to admit any source)").optional(),
         })
         .optional(),
+    /**
+     * Names in app.env that look like secrets (TOKEN_TTL_SECONDS, PASSWORD_MIN_LENGTH) but are not:
+     * the secret-name check then lets them through (review m7).
+     */
+    envNotSecret: z.array(text("an environment variable name", /^[A-Za-z_][A-Za-z0-9_]*$/)).optional(),
     /** Non-secret environment variables (the chart's `config` map). */
     env: z
         .record(

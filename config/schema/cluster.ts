@@ -1,7 +1,7 @@
 // Facts about the EKS cluster: from this stack's config or from the cluster's own stack.
 import { z } from "zod";
 
-import { text } from "../scalars";
+import { bool, text } from "../scalars";
 
 /** Output names of the cluster stack, when the cluster facts come from a StackReference. */
 export const CLUSTER_FACTS = [
@@ -45,4 +45,9 @@ export const clusterSchema = z.strictObject({
      * template branches the cluster's Helm takes. Unset: Helm's built-in default.
      */
     kubernetesVersion: text("a Kubernetes version such as 1.33 or 1.33.4", /^1\.\d{1,2}(\.\d{1,3})?$/).optional(),
+    /**
+     * Check the cluster prerequisites the release uses (the Ingress's IngressClass, the metrics
+     * API for the HPA) at preview. Default true; false only while bootstrapping the cluster.
+     */
+    preflight: bool().optional(),
 });

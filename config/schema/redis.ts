@@ -1,12 +1,20 @@
-// Redis: the in-cluster Valkey subchart or an ElastiCache replication group.
+// Redis: the in-cluster Valkey subchart, an ElastiCache replication group, or an external Redis
+// or Valkey the stack does not own (a platform team's shared ElastiCache, the local stand-in).
 import { z } from "zod";
 
 import { LOG_RETENTION_DAYS, SNAPSHOT_NAME } from "../aws-limits";
-import { bool, int, numeric, text } from "../scalars";
+import { bool, dnsLabel, int, numeric, text } from "../scalars";
+
+/** A hostname (DNS-1123 subdomain) or an IPv4 address: what the app dials. */
+const HOST = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** IPv4 CIDR, each octet 0-255, prefix 0-32. */
+export const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
+/** Kubernetes Secret key grammar (the API server's IsConfigMapKey). */
+const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 
 export const redisSchema = z.strictObject({
-    mode: z.enum(["inCluster", "elasticache"], {
-        error: 'expected "inCluster" (Valkey subchart, dev) or "elasticache" (managed, staging/prod)',
+    mode: z.enum(["inCluster", "elasticache", "external"], {
+        error: 'expected "inCluster" (Valkey subchart, dev), "elasticache" (managed, staging/prod) or "external" (a Redis/Valkey this stack does not own)',
     }),
     /** Changing this number generates a new Redis password / AUTH token (rotation). */
     authTokenVersion: int(1, 1_000_000).optional(),
@@ -57,4 +65,32 @@ export const redisSchema = z.strictObject({
      */
     alarms: bool().optional(),
     transitEncryptionMode: z.enum(["preferred", "required"], { error: 'expected "preferred" or "required"' }).optional(),
+    /** Accept a Valkey version newer than config/aws-limits.ts VALKEY_VERSIONS (it must exist in ElastiCache). */
+    allowUnlistedEngineVersion: bool().optional(),
+    /** Accept a node type newer than config/aws-limits.ts NODE_TYPE_SIZES (it must exist in ElastiCache). */
+    allowUnlistedNodeType: bool().optional(),
+    /** external: the primary endpoint the app dials (hostname or IPv4). */
+    host: text("a hostname (lowercase DNS name) or an IPv4 address", HOST).optional(),
+    /** external: connect with TLS (rediss://). Default true. */
+    tls: bool().optional(),
+    /**
+     * external: PEM bundle of the CA(s) the server certificate chains to; a secret config value
+     * (`pulumi config set --secret --path redis.caCert "$(cat ca.pem)"`). Absent: the public roots
+     * in Node.js, as for ElastiCache.
+     */
+    caCert: z.string({ error: "expected a PEM certificate bundle" }).optional(),
+    /** external: the AUTH token, a secret config value. Or authTokenSecret. */
+    authToken: z.string({ error: "expected the AUTH token as a string (a secret config value)" }).optional(),
+    /** external: an existing Kubernetes Secret in the namespace holding the token. */
+    authTokenSecret: z
+        .strictObject({
+            name: dnsLabel,
+            key: text("a Secret key (letters, digits, '-', '_', '.')", SECRET_KEY).optional(),
+        })
+        .optional(),
+    /**
+     * external and elasticache: the only destinations the NetworkPolicy lets the app reach on the
+     * Redis port (the cache subnets' CIDRs). Absent: any destination on that port.
+     */
+    egressCidrs: z.array(text("an IPv4 CIDR such as 10.0.16.0/20", IPV4_CIDR)).min(1, "expected at least one CIDR").optional(),
 });

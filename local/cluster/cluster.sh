@@ -192,6 +192,8 @@ up() {
   # The ServiceAccount admission plugin refuses pods until their namespace's default
   # ServiceAccount exists; wait for the controller-manager to create it in `default`.
   for i in $(seq 60); do kubectl get serviceaccount default -n default >/dev/null 2>&1 && break; sleep 1; done
+  # The resource metrics API, so an HPA scales on real CPU (its own file).
+  bash "$root/local/cluster/metrics-server.sh" up || { log "metrics-server did not start"; return 1; }
   trap - EXIT INT TERM
   log "cluster '$CLUSTER' ready in $((SECONDS - t0))s (the node ${NODE_READY_SECONDS}s of it); KUBECONFIG=$KUBECONFIG_OUT"
 }
@@ -234,6 +236,9 @@ down() {
 }
 
 teardown() { # everything the ledger lists; the ledger stays as $LEDGER_DIR.done (what `leftovers` checks)
+  # Parts in their own files, each stopping only what its own pid file / ledger names.
+  bash "$root/local/cluster/metrics-server.sh" down || true
+  [[ ! -f $STATE/standin/ledger ]] || bash "$root/local/standin/elasticache.sh" down || true
   node_down
   cp_stop
   log "deleting cluster '$CLUSTER' ..."

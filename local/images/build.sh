@@ -13,7 +13,8 @@
 #   pause    localhost/taskflow/pause:3.10       Kubernetes' build/pause/linux/pause.c (k8s.io/kubernetes module), gcc -Os -static
 #   valkey   docker.io/valkey/valkey:<subchart appVersion>   Debian redis 7.0.15 standing in
 #   busybox  docker.io/library/busybox:<chart helmTest.image tag>   busybox + GNU wget
-#   app      ghcr.io/example/taskflow-api:<appVersion> (+ Pulumi.dev.yaml's tag)   node + app/src
+#   app      ghcr.io/example/taskflow-api:<appVersion> (+ Pulumi.dev.yaml's tag)   node + app/src +
+#            app/package-lock.json's node_modules (ioredis)
 #
 # Inputs: Debian packages (apt-get download, cached once under $IMAGES_DIR/debs), the pinned
 # Node.js of local/toolchain/recipes/node.sh, and host shared libraries that `ldd` resolves for each binary.
@@ -240,7 +241,7 @@ inputs_of() {
       bin=$(node_bin)
       echo "$bin"
       libs_of "$bin"
-      ls "$root"/app/src/*.js
+      ls "$root"/app/src/*.js "$root/app/package.json" "$root/app/package-lock.json"
       ;;
   esac
 }
@@ -299,6 +300,16 @@ rootfs_app() {
   add_bin "$rootfs" "$(node_bin)" /usr/local/bin/node
   mkdir -p "$rootfs/app/dist"
   for f in "$root"/app/src/*.js; do cp "$f" "$rootfs/app/dist/"; done
+  # Its npm dependencies (ioredis), exactly as locked, without dev dependencies or install
+  # scripts; installed from app/package-lock.json with the pinned Node.js' npm, never copied from
+  # a checkout's node_modules (which may hold anything).
+  local npm_dir=$WORK_DIR/app-npm
+  rm -rf "$npm_dir"; mkdir -p "$npm_dir"
+  cp "$root/app/package.json" "$root/app/package-lock.json" "$npm_dir/"
+  PATH=$(dirname "$(node_bin)"):$PATH npm ci --prefix "$npm_dir" --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >&2 ||
+    die "app: npm ci of app/package-lock.json failed (is the npm registry or its cache reachable?)"
+  cp -a "$npm_dir/node_modules" "$rootfs/app/node_modules"
+  rm -rf "$npm_dir"
   # Explicit module type: Node otherwise looks for package.json up to / on every start.
   printf '{"name":"taskflow-api","private":true,"type":"commonjs"}\n' >"$rootfs/app/package.json"
   add_etc "$rootfs" 'app:x:10001:10001:taskflow-api:/app:/bin/false\n' 'app:x:10001:\n'
@@ -427,7 +438,7 @@ cmd_verify() {
   [[ $out == verify-ok ]] || die "busybox: wget -q -O- -T 5 failed: $out"
   say "busybox: wget -q -O- -T 5 works (as uid 10001)"
 
-  out=$(env -i PATH=$IMAGE_PATH HOME=/ chroot --userspec=10001:10001 "$r/app/rootfs" /bin/sh -c 'cd /app && id && node -e "console.log(process.version)" && node --check dist/server.js && node --check dist/migrate.js && ! touch /x 2>/tmp/touch.err && touch /tmp/x && ls /tmp/x && rm /tmp/x /tmp/touch.err') ||
+  out=$(env -i PATH=$IMAGE_PATH HOME=/ chroot --userspec=10001:10001 "$r/app/rootfs" /bin/sh -c 'cd /app && id && node -e "console.log(process.version)" && node --check dist/server.js && node --check dist/migrate.js && node -e "require(\"/app/dist/redis.js\")" && ! touch /x 2>/tmp/touch.err && touch /tmp/x && ls /tmp/x && rm /tmp/x /tmp/touch.err') ||
     die "app: checks failed: $out"
   say "app: $(tr '\n' ' ' <<<"$out")"
   out=$(env -i PATH=$IMAGE_PATH HOME=/ chroot --userspec=10001:10001 "$r/app/rootfs" /bin/sh -c 'cd /app && MIGRATION_FAIL=verify node dist/migrate.js up' 2>&1) && die "app: MIGRATION_FAIL did not fail"

@@ -30,7 +30,7 @@ tools_group() {
     ci) ! declare -F ensure_actionlint >/dev/null || ensure_actionlint ;;
     engine) ensure_pulumi; ensure_pulumi_language_nodejs; ensure_policy_analyzer ;;
     cluster) ensure_kubernetes; ensure_etcd; ensure_kwok ;;
-    node) ensure_node_host; ensure_containerd; ensure_crictl; ensure_cni_plugins; ensure_kube_router; ensure_coredns ;;
+    node) ensure_node_host; ensure_containerd; ensure_crictl; ensure_cni_plugins; ensure_kube_router; ensure_coredns; ensure_metrics_server ;;
     plugins) ensure_plugin_kubernetes; ensure_plugin_random ;;
     lint) ensure_kube_linter ;;
     *) _die "unknown tool group '$1' (chart, ci, engine, cluster, node, plugins, lint)" ;;

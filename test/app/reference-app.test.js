@@ -299,6 +299,35 @@ describe('reference app (app/src) against a real redis-server', function () {
       assert.equal(await redis.raw(['HGET', 'taskflow:schema', 'version']), '3');
     });
 
+    it('keeps a rollback safe: the previous release serves migrated data, a breaking migration is refused, and an app that cannot serve the data never turns ready', async () => {
+      await redis.raw(['DEL', 'taskflow:schema']);
+      const env = { REDIS_URL: url, REDIS_PASSWORD: PASSWORD };
+      assert.equal((await migrate({ ...env, SCHEMA_VERSION: '1' })).code, 0);
+      // Release 2 migrates forward; by default it stays servable by schema 1 (expand, not contract).
+      const v2 = await migrate({ ...env, SCHEMA_VERSION: '2' });
+      assert.equal(v2.code, 0, v2.out);
+      assert.equal(await redis.raw(['HGET', 'taskflow:schema', 'compatibleWith']), '1');
+      // ... so rolling back to release 1 serves: ready, and the data endpoint answers.
+      const old = await startApp({ ...env, SCHEMA_VERSION: '1' });
+      const rt = await waitFor(() => get(old.port, '/v1/roundtrip').then((r) => r.status === 200 && r.body));
+      assert.equal(rt.schema, '2');
+      assert.equal((await get(old.port, '/health/ready')).status, 200);
+      await old.stop();
+      // A migration that would strand the release running now is refused before it writes.
+      const breaking = await migrate({ ...env, SCHEMA_VERSION: '3', SCHEMA_COMPATIBLE_WITH: '3' });
+      assert.equal(breaking.code, 1, breaking.out);
+      assert.match(breaking.out, /release running on version 2 could not serve the data/);
+      assert.equal(await redis.raw(['HGET', 'taskflow:schema', 'version']), '2');
+      // Forced through, a rollback to a build that cannot serve it fails its readiness instead.
+      assert.equal((await migrate({ ...env, SCHEMA_VERSION: '3', SCHEMA_COMPATIBLE_WITH: '3', ALLOW_BREAKING_MIGRATION: '1' })).code, 0);
+      const stale = await startApp({ ...env, SCHEMA_VERSION: '2' });
+      await sleep(1500);
+      const ready = await get(stale.port, '/health/ready');
+      assert.equal(ready.status, 503);
+      assert.match(ready.body.schemaProblem, /needs app schema >= 3; this build serves 2/);
+      await redis.raw(['DEL', 'taskflow:schema']);
+    });
+
     it('fails at once (exit 1) when Redis refuses the password', async () => {
       const r = await migrate({ REDIS_URL: url, REDIS_PASSWORD: 'wrong-password' });
       assert.equal(r.code, 1, r.out);
@@ -378,6 +407,79 @@ describe('reference app (app/src) against a real redis-server', function () {
       assert.equal(r.code, 1, r.out);
       assert.match(r.out, /TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
       assert.ok(r.ms < 10000, `took ${r.ms} ms`);
+    });
+  });
+
+  describe('failover: READONLY from a demoted primary (review m1)', () => {
+    const started = [];
+    let proxy;
+    after(async () => {
+      if (proxy) proxy.close();
+      for (const r of started.splice(0)) await r.stop();
+    });
+
+    it('drops the connection on READONLY and writes again on the promoted replica, staying ready', async () => {
+      const a = new Redis(bin, await freePort());
+      await a.start();
+      started.push(a);
+      const b = new Redis(bin, await freePort());
+      b.extraArgs = ['--port', String(b.port), '--replicaof', '127.0.0.1', String(a.port), '--masterauth', PASSWORD];
+      await b.start();
+      started.push(b);
+      // The primary endpoint name: new connections go to whichever node `target` names, while
+      // established ones stay where they are, as with a DNS name that moves on failover.
+      let target = a.port;
+      proxy = net.createServer((client) => {
+        const upstream = net.connect(target, '127.0.0.1');
+        client.pipe(upstream).pipe(client);
+        client.on('error', () => upstream.destroy());
+        upstream.on('error', () => client.destroy());
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+      });
+      await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      const app = await startApp({ REDIS_URL: `redis://127.0.0.1:${proxy.address().port}`, REDIS_PASSWORD: PASSWORD });
+      await waitFor(() => get(app.port, '/v1/roundtrip').then((r) => r.status === 200), { what: 'a first round trip' });
+
+      // Failover: promote b, demote a (it keeps answering PING, but refuses writes), move the name.
+      assert.equal(await b.raw(['REPLICAOF', 'NO', 'ONE']), '+OK');
+      await a.raw(['CONFIG', 'SET', 'masterauth', PASSWORD]);
+      assert.equal(await a.raw(['REPLICAOF', '127.0.0.1', String(b.port)]), '+OK');
+      target = b.port;
+      const t0 = Date.now();
+      const failed = [];
+      const ok = await waitFor(async () => {
+        const r = await get(app.port, '/v1/roundtrip');
+        if (r.status !== 200) failed.push(r.body && r.body.error);
+        return r.status === 200 && r.body;
+      }, { timeoutMs: 5000, what: 'a write on the promoted replica' });
+      assert.ok(ok.counter >= 1);
+      assert.ok(failed.every((e) => /READONLY|not connected/.test(e)), failed.join('; '));
+      assert.match(app.out, /redis reconnecting after an error reply.*READONLY/);
+      assert.equal((await get(app.port, '/health/ready')).status, 200);
+      console.log(`      first good write ${Date.now() - t0} ms after the failover; ${failed.length} failed request(s) before it`);
+    });
+
+    it('trusts the CA bundle at REDIS_TLS_CA_FILE without NODE_EXTRA_CA_CERTS', async function () {
+      if (spawnSync('openssl', ['version']).status !== 0) this.skip();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-ca-'));
+      const run = (...args) => assert.equal(spawnSync('openssl', args).status, 0, args.join(' '));
+      run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test CA', '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.crt'));
+      run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'req.csr'));
+      fs.writeFileSync(path.join(dir, 'ext'), 'subjectAltName=DNS:localhost\n');
+      run('x509', '-req', '-in', path.join(dir, 'req.csr'), '-CA', path.join(dir, 'ca.crt'), '-CAkey', path.join(dir, 'ca.key'), '-CAcreateserial',
+        '-days', '1', '-extfile', path.join(dir, 'ext'), '-out', path.join(dir, 'cert.pem'));
+      const r = new Redis(bin, await freePort());
+      r.extraArgs = ['--port', '0', '--tls-port', String(r.port), '--tls-cert-file', path.join(dir, 'cert.pem'),
+        '--tls-key-file', path.join(dir, 'key.pem'), '--tls-auth-clients', 'no'];
+      await r.start();
+      started.push(r);
+      const env = { REDIS_URL: `rediss://localhost:${r.port}`, REDIS_PASSWORD: PASSWORD, REDIS_TLS_CA_FILE: path.join(dir, 'ca.crt') };
+      const m = await migrate(env);
+      assert.equal(m.code, 0, m.out);
+      const app = await startApp(env);
+      await waitFor(() => get(app.port, '/v1/roundtrip').then((x) => x.status === 200), { what: 'a round trip over TLS' });
+      fs.rmSync(dir, { recursive: true, force: true });
     });
   });
 

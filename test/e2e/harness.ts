@@ -43,13 +43,12 @@ export function ok(r: RunResult, what: string): RunResult {
 export class LocalTarget {
     readonly stateDir: string;
     readonly env: NodeJS.ProcessEnv;
-    readonly stack = "dev";
     readonly namespace: string;
-    /** The stack's config file as committed (Pulumi.dev.yaml), parsed. */
+    /** The stack's config file as committed (Pulumi.<stack>.yaml), parsed. */
     readonly baseConfig: Record<string, unknown>;
     private salt = "";
 
-    private constructor(stateDir: string, readonly cluster: string) {
+    private constructor(stateDir: string, readonly cluster: string, readonly stack: string) {
         this.stateDir = stateDir;
         this.env = {
             ...process.env,
@@ -64,7 +63,7 @@ export class LocalTarget {
         };
         delete this.env.PULUMI_CONFIG_PASSPHRASE;
         delete this.env.PULUMI_ACCESS_TOKEN;
-        const file = yaml.load(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+        const file = yaml.load(fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
         this.baseConfig = file.config;
         this.namespace = String((file.config["taskflow-api:namespace"] as { name: string }).name);
     }
@@ -73,9 +72,9 @@ export class LocalTarget {
     kernelBefore: Record<string, string> = {};
 
     /** A target with a fresh state dir and nothing started yet. */
-    static create(cluster = "taskflow-e2e"): LocalTarget {
+    static create(cluster = "taskflow-e2e", stack = "dev"): LocalTarget {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "taskflow-e2e-"));
-        return new LocalTarget(dir, cluster);
+        return new LocalTarget(dir, cluster, stack);
     }
 
     /** The cluster only (`cluster.sh up`), no stack: chart-deps first (the node imports the chart's images). */
@@ -85,8 +84,8 @@ export class LocalTarget {
         return ok(await this.clusterSh(["up"]), "cluster.sh up");
     }
 
-    static async start(cluster = "taskflow-e2e"): Promise<LocalTarget> {
-        const t = LocalTarget.create(cluster);
+    static async start(cluster = "taskflow-e2e", stack = "dev"): Promise<LocalTarget> {
+        const t = LocalTarget.create(cluster, stack);
         await t.up();
         const init = ok(await run("bash", [path.join(PROJECT_ROOT, "local/stack.sh"), "init", t.stack], { env: t.env }), "local-stack.sh init");
         t.salt = fs.readFileSync(init.stdout.trim(), "utf8").match(/^encryptionsalt: (.*)$/m)?.[1] ?? "";
@@ -101,7 +100,7 @@ export class LocalTarget {
     }
 
     /**
-     * Writes a stack config file: the committed dev config with `edit` applied to a copy, plus
+     * Writes a stack config file: the committed stack config with `edit` applied to a copy, plus
      * this backend's salt. Returns its path.
      */
     configFile(name: string, edit: (config: Record<string, any>) => void = () => undefined): string { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -112,7 +111,7 @@ export class LocalTarget {
         return file;
     }
 
-    /** `pulumi ARGS --stack dev --config-file FILE` in the project (or another copy of it). */
+    /** `pulumi ARGS --stack <stack> --config-file FILE` in the project (or another copy of it). */
     pulumi(args: string[], configFile: string, cwd = PROJECT_ROOT): Promise<RunResult> {
         return run("pulumi", [...args, "--stack", this.stack, "--config-file", configFile, "--non-interactive"], { cwd, env: this.env });
     }
@@ -235,6 +234,8 @@ export class LoadGenerator {
     private running = true;
     private latencies: number[] = [];
     private failures: string[] = [];
+    /** Every request's end (Date.now()) and outcome, for "when did it recover" questions. */
+    readonly timeline: { at: number; ok: boolean; why?: string }[] = [];
     private loops: Promise<void>[] = [];
 
     constructor(private readonly url: string, concurrency = 4, private readonly pauseMs = 20) {
@@ -248,14 +249,17 @@ export class LoadGenerator {
                 res.resume();
                 res.on("end", () => {
                     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-                    if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) this.latencies.push(ms);
+                    const good = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+                    if (good) this.latencies.push(ms);
                     else this.failures.push(`HTTP ${res.statusCode} after ${ms.toFixed(0)} ms`);
+                    this.timeline.push({ at: Date.now(), ok: good, why: good ? undefined : `HTTP ${res.statusCode}` });
                     resolve();
                 });
             });
             req.on("timeout", () => req.destroy(new Error("timeout after 5000 ms")));
             req.on("error", (e) => {
                 this.failures.push(e.message);
+                this.timeline.push({ at: Date.now(), ok: false, why: e.message });
                 resolve();
             });
         });

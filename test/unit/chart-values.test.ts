@@ -36,7 +36,8 @@ describe("chart values (pure function)", () => {
     it("maps app config onto the chart's keys and leaves unset ones to the chart defaults", () => {
         const v = buildChartValues(parseConfig(stackRawConfig("prod")), { ...infra, redisHost: "h" });
         assert.deepStrictEqual(v.autoscaling, { enabled: true, minReplicas: 3, maxReplicas: 12, targetCPUUtilizationPercentage: 65 });
-        assert.deepStrictEqual(v.podDisruptionBudget, { enabled: true, minAvailable: 2 });
+        // maxUnavailable clears the chart's default minAvailable (one of the two; review m9).
+        assert.deepStrictEqual(v.podDisruptionBudget, { enabled: true, maxUnavailable: 1, minAvailable: "" });
         assert.strictEqual(v.topologySpread?.whenUnsatisfiable, "DoNotSchedule");
         assert.strictEqual(v.ingress?.className, "alb");
         assert.deepStrictEqual(v.config, { NODE_ENV: "production", LOG_LEVEL: "info" });

@@ -39,7 +39,7 @@ const BOUNDARIES: Array<{ what: string; raw: Raw }> = [
     { what: "a maintenance window across the week's end", raw: prodWith({ redis: { snapshotWindow: "12:00-13:00", maintenanceWindow: "sun:23:30-mon:00:30" } }) },
     { what: "47 own tags of maximum key and value length", raw: prodWith({ aws: { tags: Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`${i}`.padStart(128, "k"), "v".repeat(256)])) } }) },
     { what: "valkey 9.0", raw: prodWith({ redis: { engineVersion: "9.0" } }) },
-    { what: "Redis OSS 6.2 (family redis6.x)", raw: prodWith({ redis: { engine: "redis", engineVersion: "6.2" } }) },
+    { what: "Redis OSS 7.0 (the oldest with TransitEncryptionMode; 6.2 is refused, review M6)", raw: prodWith({ redis: { engine: "redis", engineVersion: "7.0" } }) },
     { what: "a permissions boundary, a path and a named final snapshot", raw: prodWith({
         serviceAccount: { iam: { ...JSON.parse(stackRawConfig("prod")["taskflow-api:serviceAccount"]).iam, permissionsBoundaryArn: "arn:aws:iam::123456789012:policy/ci-boundary", path: "/workloads/taskflow/" } },
         redis: { finalSnapshotName: "taskflow-prod-final-2027-01-15" },
