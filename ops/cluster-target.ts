@@ -33,6 +33,8 @@ export interface ClusterTarget {
     readonly context?: string;
     /** Kubernetes version the offline render targets (`cluster.kubernetesVersion`), when set. */
     readonly kubernetesVersion?: string;
+    /** With "stack-reference": the cluster stack and its kubeconfig output's name. */
+    readonly stackReference?: { readonly stack: string; readonly kubeconfigOutput: string };
 }
 
 /** The raw `taskflow-api:cluster` section of a stack file (parsed config validates it too). */
@@ -54,6 +56,12 @@ export function clusterTarget(stack: string, root = ROOT): ClusterTarget {
         credentials,
         ...(typeof c.context === "string" ? { context: c.context } : {}),
         ...(typeof c.kubernetesVersion === "string" ? { kubernetesVersion: c.kubernetesVersion } : {}),
+        ...(credentials === "stack-reference" ? {
+            stackReference: {
+                stack: String(c.stackReference),
+                kubeconfigOutput: String((c.outputNames as Record<string, unknown> | undefined)?.kubeconfig ?? "kubeconfig"),
+            },
+        } : {}),
     };
 }
 
@@ -62,10 +70,11 @@ export function clusterTarget(stack: string, root = ROOT): ClusterTarget {
  * stack's `cluster.context`, else the local cluster's kubeconfig when that is what the caller
  * uses. Anything else is an error: the current context is never taken silently (m17).
  */
-export function operatorContext(target: ClusterTarget, flag: string | undefined, usingLocalKubeconfig: boolean): string | undefined {
+export function operatorContext(target: ClusterTarget, flag: string | undefined, usingLocalKubeconfig: boolean, kubeconfigFromStack = false): string | undefined {
     if (flag) return flag;
     if (target.context) return target.context;
     if (usingLocalKubeconfig) return undefined; // the local cluster's kubeconfig has one context
+    if (kubeconfigFromStack) return undefined; // the cluster stack's own kubeconfig, as the program reads it
     const why = target.credentials === "ambient" ? "has no cluster.context" : `reaches its cluster through ${target.credentials === "stack-reference" ? "cluster.stackReference" : "cluster.kubeconfig"}`;
     throw new Error(`stack ${target.stack} ${why}: name the cluster with --context NAME (the current context is never used silently)`);
 }

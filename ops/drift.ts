@@ -19,8 +19,9 @@
 //
 // Cluster (never the current context by accident, m17): --kubeconfig, else $KUBECONFIG, else the
 // local cluster's kubeconfig in ${TASKFLOW_STATE_DIR:-.state}/ (npm start); context: --context,
-// else the stack's `cluster.context`; a stack with neither, on a kubeconfig that is not the local
-// cluster's, is an error.
+// else the stack's `cluster.context`; for a stack with `cluster.stackReference`, the cluster
+// stack's kubeconfig output, as the program reads it; a stack with none of these, on a
+// kubeconfig that is not the local cluster's, is an error.
 // Heal's preparation (ops/heal.sh, with write access): --prepare-heal deletes the objects that
 // cannot be applied in place and removes the added fields (JSON patch), before heal's upgrade.
 // Exit status: 0 no drift, 1 drift, 2 error. Secret values are never printed.
@@ -163,8 +164,25 @@ function main(): number {
     const state = process.env.TASKFLOW_STATE_DIR ?? path.join(ROOT, ".state");
     const localKubeconfig = path.join(state, "kubeconfig");
     kubeconfig ??= process.env.KUBECONFIG || (fs.existsSync(localKubeconfig) ? localKubeconfig : undefined);
+    const target = clusterTarget(stack);
+    // A stack whose kubeconfig is its cluster stack's output (staging): read it the way the
+    // program does, unless the caller named a cluster.
+    let fromStack: string | undefined;
+    if (target.stackReference && !context && !argv.some((a) => a.startsWith("--kubeconfig"))) {
+        const bin = process.env.PULUMI || (fs.existsSync(path.join(TOOLS_BIN, "pulumi")) ? path.join(TOOLS_BIN, "pulumi") : "pulumi");
+        try {
+            const kc = execFileSync(bin, ["stack", "output", "--stack", target.stackReference.stack, target.stackReference.kubeconfigOutput, "--show-secrets"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+            fromStack = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "taskflow-drift-")), "kubeconfig");
+            fs.writeFileSync(fromStack, kc, { mode: 0o600 });
+            const dir = path.dirname(fromStack);
+            process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true })); // credentials: never left behind
+            kubeconfig = fromStack;
+        } catch (e) {
+            throw new DriftError(`reading the kubeconfig output of cluster stack ${target.stackReference.stack}: ${String((e as { stderr?: string }).stderr ?? e).trim().split("\n").pop()} (or name the cluster: --kubeconfig FILE / --context NAME)`);
+        }
+    }
     const usingLocal = kubeconfig !== undefined && fs.existsSync(localKubeconfig) && path.resolve(kubeconfig) === path.resolve(localKubeconfig);
-    context = operatorContext(clusterTarget(stack), context, usingLocal);
+    context = operatorContext(target, context, usingLocal, fromStack !== undefined);
     // The local cluster's stack lives in the local file backend (local/stack.sh).
     const localBackend = usingLocal && !process.env.PULUMI_BACKEND_URL && fs.existsSync(path.join(state, "backend"))
         ? { PULUMI_BACKEND_URL: `file://${path.join(state, "backend")}`, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(state, "passphrase") }

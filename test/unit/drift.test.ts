@@ -170,3 +170,17 @@ describe("heal's gate for a protected stack (ops/heal-gate.ts)", () => {
         assert.match(out, /name: api/);
     });
 });
+
+describe("which cluster drift and heal use (ops/cluster-target.ts)", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { clusterTarget, operatorContext } = require("../../ops/cluster-target") as typeof import("../../ops/cluster-target");
+    it("prod: its cluster.context; staging: the cluster stack's kubeconfig output; dev: only the local cluster or --context", () => {
+        assert.strictEqual(operatorContext(clusterTarget("prod"), undefined, false), clusterTarget("prod").context);
+        assert.deepStrictEqual(clusterTarget("staging").stackReference, { stack: "acme/eks-platform/staging", kubeconfigOutput: "kubeconfig" });
+        assert.strictEqual(operatorContext(clusterTarget("staging"), undefined, false, true), undefined);
+        assert.throws(() => operatorContext(clusterTarget("staging"), undefined, false), /cluster.stackReference: name the cluster with --context/);
+        assert.throws(() => operatorContext(clusterTarget("dev"), undefined, false), /has no cluster.context/);
+        assert.strictEqual(operatorContext(clusterTarget("dev"), undefined, true), undefined);
+        assert.strictEqual(operatorContext(clusterTarget("dev"), "kind-x", false), "kind-x");
+    });
+});
