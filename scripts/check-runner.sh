@@ -86,7 +86,11 @@ while IFS= read -r line; do
     case ${uses%@*} in
       actions/checkout)
         git -C "$root" ls-files -z -c -o --exclude-standard |
-          tar --null -T - -C "$root" -cf - 2>/dev/null | tar -C "$repo" -xf - ;;
+          tar --null -T - -C "$root" -cf - 2>/dev/null | tar -C "$repo" -xf -
+        # actions/checkout leaves a git repository (tests read `git ls-files`): the working tree
+        # as one commit, like its shallow fetch of the pushed commit.
+        git -C "$repo" init -q -b main && git -C "$repo" add -A &&
+          git -C "$repo" -c user.name=runner -c user.email=runner@localhost commit -qm checkout ;;
       actions/setup-node) for n in "$tools"/node-v*/bin; do ln -sf "$n"/* "$bin"/; done ;;
       actions/setup-go) ;;
       actions/cache)
