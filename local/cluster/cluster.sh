@@ -192,8 +192,10 @@ up() {
   # The ServiceAccount admission plugin refuses pods until their namespace's default
   # ServiceAccount exists; wait for the controller-manager to create it in `default`.
   for i in $(seq 60); do kubectl get serviceaccount default -n default >/dev/null 2>&1 && break; sleep 1; done
-  # The resource metrics API, so an HPA scales on real CPU (its own file).
-  bash "$root/local/cluster/metrics-server.sh" up || { log "metrics-server did not start"; return 1; }
+  # The resource metrics API, so an HPA scales on real CPU (its own file). run_clean: the daemon
+  # must not inherit our lock's fd, or it holds the lock for its whole life and the next `down`
+  # waits for it (found when the merged tree's e2e hung in down).
+  run_clean bash "$root/local/cluster/metrics-server.sh" up || { log "metrics-server did not start"; return 1; }
   trap - EXIT INT TERM
   log "cluster '$CLUSTER' ready in $((SECONDS - t0))s (the node ${NODE_READY_SECONDS}s of it); KUBECONFIG=$KUBECONFIG_OUT"
 }
