@@ -14,7 +14,12 @@
 #     how the bridge and portmap plugins tag each pod's chains;
 #   - in any other chain (built-in or foreign), only the rules that jump into one of ours or
 #     carry our CNI comment;
-#   - ipsets referenced by our rules (kube-router's policy sets) and those created during `up`.
+#   - ipsets referenced by our rules (kube-router's policy sets) and those created during `up`;
+#   - kube-router's policy sets (KUBE-SRC-/KUBE-DST-<16 base32>) born after `up` that no rule
+#     uses any more: kube-router creates them for each NetworkPolicy while it runs and destroys
+#     stale ones only on its next full sync, so after a `pulumi destroy` they outlive their
+#     rules. While our node runs no other kube-router can (`up` refuses beside one), so a set of
+#     that shape that was not there before `up` is ours.
 # `up` refuses to start when another kube-proxy or kube-router already owns the fixed chains:
 # ours would share them, and nothing could tell our rules from theirs afterwards.
 
@@ -116,6 +121,26 @@ nf_plan() {
     }'
 }
 
+# nf_orphan_policy_sets BEFORE_SETS REFERENCED < set-names : kube-router policy sets that were
+# not there before `up` (BEFORE_SETS) and that no rule uses now (REFERENCED). Pure; both
+# arguments are space-separated names.
+nf_orphan_policy_sets() {
+  # grep for the shape (mawk, Debian's awk, lacks {n} intervals in older releases)
+  grep -xE '(inet6:)?KUBE-(SRC|DST)-[A-Z2-7]{16}' | awk -v before=" $1 " -v used=" $2 " '
+    !index(before, " " $0 " ") && !index(used, " " $0 " ")' || true
+}
+nf_sets_in_use() { # every ipset any rule on the host references now
+  local f t
+  for f in $(nf_families); do
+    for t in "${NF_TABLES[@]}"; do "$f-save" -t "$t" 2>/dev/null; done
+  done | grep -o -- '--match-set [^ ]*' | cut -d' ' -f2 | sort -u | tr '\n' ' '
+}
+nf_orphans() { # our orphaned kube-router sets, read from the host
+  command -v ipset >/dev/null 2>&1 || return 0
+  ipset list -n 2>/dev/null | nf_orphan_policy_sets \
+    "$(sed -n 's/^ipset - //p' "$LEDGER_DIR/netfilter-before" | tr '\n' ' ')" "$(nf_sets_in_use)"
+}
+
 # nf_remove_ours : removes our rules, chains and ipsets from every table; prints what it removed.
 nf_remove_ours() {
   local f t roots before plan sets=() s try
@@ -139,6 +164,7 @@ nf_remove_ours() {
   done
   # ipsets: the ones our rules used, and those born during `up`; never one that was there before.
   mapfile -t -O "${#sets[@]}" sets < <(ledger_list ipset)
+  mapfile -t -O "${#sets[@]}" sets < <(nf_orphans)
   for s in $(printf '%s\n' "${sets[@]}" | sort -u); do
     grep -qxF "ipset - $s" "$LEDGER_DIR/netfilter-before" && continue
     ipset list -n 2>/dev/null | grep -qxF -- "$s" || continue
@@ -158,4 +184,5 @@ nf_leftovers() {
         sed -n "s/^-X /$f chain: -t $t /p; s/^-D /$f rule: -t $t /p"
     done
   done
+  nf_orphans | sed 's/^/ipset: /'
 }

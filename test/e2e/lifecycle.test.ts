@@ -12,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 
 import { describeLoad, LoadGenerator, LoadReport, LocalTarget, ok, PROJECT_ROOT, readKernelSettings, skipUnlessRealNode, waitFor } from "./harness";
+import { hostSnapshot } from "./host";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes JSON is read loosely here. */
 
@@ -26,10 +27,12 @@ describe("the dev stack on the real engine and a local cluster with a real node"
     this.timeout(15 * 60_000);
     let t: LocalTarget | undefined;
     let base: string;
+    let ipsetsBefore: string[] = [];
     const loads: Record<string, LoadReport> = {};
 
     before(async function () {
         await skipUnlessRealNode(this);
+        ipsetsBefore = hostSnapshot().ipsets;
         t = await LocalTarget.start();
         base = t.configFile("base");
     });
@@ -329,6 +332,10 @@ describe("the dev stack on the real engine and a local cluster with a real node"
         const left = ok(await tg.clusterSh(["leftovers"]), "cluster.sh leftovers");
         assert.equal(left.stdout.trim(), "", `left on the host after down:\n${left.stdout}`);
         assert.deepEqual(readKernelSettings(), tg.kernelBefore, "kernel settings differ from before `up`");
+        // kube-router's policy sets outlive a destroy (it collects stale ones on its next full
+        // sync, which never comes): down must take them, or the next cluster's kube-router would.
+        const born = hostSnapshot().ipsets.filter((s) => !ipsetsBefore.includes(s));
+        assert.deepEqual(born, [], "ipsets made during the suite are still on the host after down");
         // Idempotent: a second down is a no-op that succeeds.
         ok(await tg.clusterSh(["down"]), "cluster.sh down (again)");
         await tg.stop();

@@ -187,6 +187,20 @@ COMMIT
         const sets = plan(ROOTS, "CNI-HOSTPORT-DNAT").filter((l) => l.startsWith("#set ")).map((l) => l.slice(5));
         assert.deepEqual(sets, ["KUBE-DST-XYZ"]);
     });
+
+    it("counts as ours kube-router's policy sets born after `up` that no rule uses any more, and nothing else", () => {
+        const born = ["KUBE-DST-ABCDEFGHIJKLMNOP", "KUBE-SRC-234567ABCDEFGHIJ", "inet6:KUBE-DST-QRSTUVWXYZ234567"];
+        const names = [
+            ...born,
+            "KUBE-DST-BEFOREUPBEFOREUP", // there before `up`: someone else's
+            "KUBE-SRC-INUSEINUSEINUSE2", // a rule still uses it: not an orphan
+            "KUBE-DST-short", // not kube-router's shape
+            "podman-e2e", "KUBE-DST-abcdefghijklmnop", // lower case is not base32 as kube-router writes it
+        ].join("\n");
+        const orphans = sh(`nf_orphan_policy_sets "KUBE-DST-BEFOREUPBEFOREUP other" "KUBE-SRC-INUSEINUSEINUSE2 x"`, {}, names);
+        assert.deepEqual(orphans.split("\n"), born);
+        assert.equal(sh(`nf_orphan_policy_sets "" ""`, {}, "podman-e2e\n"), "");
+    });
 });
 
 describe("cluster.sh without a toolchain or an owner record", function () {
