@@ -35,7 +35,7 @@ describe("chart values (pure function)", () => {
 
     it("maps app config onto the chart's keys and leaves unset ones to the chart defaults", () => {
         const v = buildChartValues(parseConfig(stackRawConfig("prod")), { ...infra, redisHost: "h" });
-        assert.deepStrictEqual(v.autoscaling, { enabled: true, minReplicas: 3, maxReplicas: 12, targetCPUUtilizationPercentage: 65 });
+        assert.deepStrictEqual(v.autoscaling, { enabled: true, minReplicas: 3, maxReplicas: 12, targetCPUUtilizationPercentage: 65, behavior: { scaleDown: { stabilizationWindowSeconds: 300 } } });
         // maxUnavailable clears the chart's default minAvailable (one of the two; review m9).
         assert.deepStrictEqual(v.podDisruptionBudget, { enabled: true, maxUnavailable: 1, minAvailable: "" });
         assert.strictEqual(v.topologySpread?.whenUnsatisfiable, "DoNotSchedule");

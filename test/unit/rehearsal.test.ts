@@ -15,6 +15,7 @@ export const REHEARSAL_ALLOWED_DIFFERENCES: Readonly<Record<string, string>> = {
     "externalRedis.caSecret": "the stand-in's certificate chains to a local CA; ElastiCache's to a public one",
     "networkPolicy.redisEgressTo": "the stand-in's node CIDR; prod's are the cache subnets' CIDRs",
     "serviceAccount.annotations.eks.amazonaws.com/role-arn": "no AWS account, so no IRSA role",
+    "autoscaling.behavior.scaleDown.stabilizationWindowSeconds": "30 s, so the e2e sees a scale-down in seconds; prod keeps the 300 s default",
 };
 
 /** The committed file: its token and CA are secure markers, read offline as placeholders. */
@@ -58,7 +59,7 @@ describe("rehearsal stack", () => {
 
     it("runs prod's release settings: HPA 3-12 at 65 %, surge 50 %, PDB, hard zone spread, pre-install migration path", async () => {
         const v = (await buildStack("rehearsal", rehearsalRawConfig())).values;
-        assert.deepStrictEqual(v.autoscaling, { enabled: true, minReplicas: 3, maxReplicas: 12, targetCPUUtilizationPercentage: 65 });
+        assert.deepStrictEqual(v.autoscaling, { enabled: true, minReplicas: 3, maxReplicas: 12, targetCPUUtilizationPercentage: 65, behavior: { scaleDown: { stabilizationWindowSeconds: 30 } } });
         assert.deepStrictEqual(v.rollingUpdate, { maxSurge: "50%" });
         assert.deepStrictEqual(v.podDisruptionBudget, { enabled: true, maxUnavailable: 1, minAvailable: "" });
         assert.strictEqual(v.topologySpread?.whenUnsatisfiable, "DoNotSchedule");
