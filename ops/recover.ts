@@ -17,7 +17,9 @@
 //      when you know the interrupted deploy is gone, e.g. the CI job was cancelled);
 //   2. removes stale locks of this host's dead pulumi processes (`pulumi cancel`);
 //   3. marks the pending revision failed, as Helm itself records an operation that ended in
-//      error (its objects stay; the previous deployed revision stays the base of the next upgrade);
+//      error, and rolls back to the last deployed revision (`helm rollback --wait`), which is what
+//      the atomic operation would have done had its process lived: Helm, the objects and the
+//      state agree again (the killed update never reached the state);
 //   4. adopts an interrupted first install into the state with the engine's own path,
 //      `pulumi refresh --import-pending-creates URN ID`;
 //   5. runs `pulumi up --refresh` with the policy pack: one atomic Helm upgrade to the stack's
@@ -146,6 +148,12 @@ function main(): number {
             };
             const r = kubectl(["patch", "secret", step.secret, "-n", namespace, "--type=merge", "-p", JSON.stringify(patch), "--field-manager=taskflow-recover"]);
             if (r.code !== 0) throw new RecoverError(`marking ${step.secret} failed: ${r.stderr.trim()}`);
+        } else if (step.kind === "rollback") {
+            // Helm 3, the library the provider embeds. --wait: its pods Ready before the up runs.
+            const helm = bin("helm3", "HELM3");
+            const r = spawnSync(helm, ["rollback", release, String(step.to), "--namespace", namespace, "--wait", "--timeout", `${config.release.timeoutSeconds}s`, ...(context ? ["--kube-context", context] : [])], { cwd: ROOT, env, stdio: "inherit" });
+            if (r.error) throw new RecoverError(`${helm}: ${r.error.message} (the pinned helm: bash local/toolchain/tools.sh chart)`);
+            if (r.status !== 0) throw new RecoverError(`helm rollback ${release} ${step.to} exited ${r.status}`);
         } else if (step.kind === "import-pending-create") {
             const code = pulumi(["refresh", "--yes", "--import-pending-creates", step.urn, "--import-pending-creates", step.id]);
             if (code !== 0) throw new RecoverError(`pulumi refresh --import-pending-creates exited ${code}`);

@@ -58,7 +58,7 @@ export type ReleaseFinding =
     | { readonly kind: "absent" }
     | { readonly kind: "healthy"; readonly revision: number; readonly status: string }
     /** The newest revision is pending and the state knows the Release. */
-    | { readonly kind: "stuck"; readonly revision: number; readonly status: string; readonly ageSeconds?: number; readonly secret: string }
+    | { readonly kind: "stuck"; readonly revision: number; readonly status: string; readonly ageSeconds?: number; readonly secret: string; readonly lastDeployed?: number }
     /** A release in the cluster that the state does not know (with or without a pending create). */
     | { readonly kind: "unknown-to-state"; readonly revision: number; readonly status: string; readonly ageSeconds?: number; readonly secret: string; readonly pendingCreate?: string };
 
@@ -68,11 +68,13 @@ export function classifyRelease(revisions: readonly ReleaseRevision[], stack: St
     const newest = [...revisions].sort((a, b) => b.revision - a.revision)[0];
     const ageSeconds = newest.modifiedMs === undefined ? undefined : Math.max(0, Math.round((nowMs - newest.modifiedMs) / 1000));
     const base = { revision: newest.revision, status: newest.status, secret: newest.secret, ...(ageSeconds === undefined ? {} : { ageSeconds }) };
+    // The revision Helm still serves as the release's base: the newest one marked deployed.
+    const lastDeployed = revisions.filter((r) => r.status === "deployed" && r.revision !== newest.revision).sort((a, b) => b.revision - a.revision)[0]?.revision;
     if (!stack.releaseUrn) {
         const create = stack.pending.find((p) => p.resourceType === HELM_RELEASE_TYPE && p.type === "creating");
         return { kind: "unknown-to-state", ...base, ...(create ? { pendingCreate: create.urn } : {}) };
     }
-    if (isPending(newest.status)) return { kind: "stuck", ...base };
+    if (isPending(newest.status)) return { kind: "stuck", ...base, ...(lastDeployed === undefined ? {} : { lastDeployed }) };
     return { kind: "healthy", revision: newest.revision, status: newest.status };
 }
 
@@ -100,6 +102,7 @@ export function describeFinding(f: ReleaseFinding, release: string, stack: strin
 export type RecoveryStep =
     | { readonly kind: "cancel-stale-lock"; readonly lock: StackLock }
     | { readonly kind: "mark-failed"; readonly revision: number; readonly secret: string; readonly from: string }
+    | { readonly kind: "rollback"; readonly to: number }
     | { readonly kind: "import-pending-create"; readonly urn: string; readonly id: string }
     | { readonly kind: "up" };
 
@@ -147,6 +150,10 @@ export function planRecovery(f: ReleaseFinding, locks: readonly StackLock[], o: 
                 };
             }
             steps.push({ kind: "mark-failed", revision: f.revision, secret: f.secret, from: f.status });
+            // What the atomic operation would have done had its process lived: back to the revision
+            // Helm and the state last agreed on. Its objects (a half-rolled Deployment) go back too;
+            // an upgrade alone would not run when the stack's config equals that revision's.
+            if (f.kind === "stuck" && f.lastDeployed !== undefined) steps.push({ kind: "rollback", to: f.lastDeployed });
         }
         if (f.kind === "unknown-to-state" && f.pendingCreate) steps.push({ kind: "import-pending-create", urn: f.pendingCreate, id: `${o.namespace}/${o.release}` });
     }
@@ -160,7 +167,8 @@ export function describePlan(p: RecoveryPlan): string[] {
     return p.steps.map((s) => {
         switch (s.kind) {
             case "cancel-stale-lock": return `remove the stale lock of pulumi pid ${s.lock.pid} (not running on this host any more): pulumi cancel`;
-            case "mark-failed": return `mark revision ${s.revision} (${s.from}) failed, as Helm does with an upgrade that ends in error (Secret ${s.secret}); the previous deployed revision stays the release's base`;
+            case "mark-failed": return `mark revision ${s.revision} (${s.from}) failed, as Helm records an operation that ended in error (Secret ${s.secret})`;
+            case "rollback": return `helm rollback to revision ${s.to}, the last deployed one (what the atomic operation would have done had it not been killed), waiting for its pods`;
             case "import-pending-create": return `adopt the interrupted install into the state: pulumi refresh --import-pending-creates ${s.urn} ${s.id}`;
             case "up": return "pulumi up --refresh: the stack's config applied by one atomic Helm upgrade (pending updates of the interrupted run are dropped by the engine)";
         }
