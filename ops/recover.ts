@@ -20,8 +20,9 @@
 //      error, and rolls back to the last deployed revision (`helm rollback --wait`), which is what
 //      the atomic operation would have done had its process lived: Helm, the objects and the
 //      state agree again (the killed update never reached the state);
-//   4. adopts an interrupted first install into the state with the engine's own path,
-//      `pulumi refresh --import-pending-creates URN ID`;
+//   4. after an interrupted first install (never completed, so nothing of this stack served from
+//      it): removes it (`helm uninstall --wait`) and drops the pending create with the engine's
+//      own path (`pulumi refresh --clear-pending-creates`), so the up installs it again;
 //   5. runs `pulumi up --refresh` with the policy pack: one atomic Helm upgrade to the stack's
 //      config. The engine drops the pending updates of the interrupted run itself.
 // Never edits the state by hand (no export/import). Exit: 0 converged, 1 the up failed, 2 error,
@@ -154,9 +155,14 @@ function main(): number {
             const r = spawnSync(helm, ["rollback", release, String(step.to), "--namespace", namespace, "--wait", "--timeout", `${config.release.timeoutSeconds}s`, ...(context ? ["--kube-context", context] : [])], { cwd: ROOT, env, stdio: "inherit" });
             if (r.error) throw new RecoverError(`${helm}: ${r.error.message} (the pinned helm: bash local/toolchain/tools.sh chart)`);
             if (r.status !== 0) throw new RecoverError(`helm rollback ${release} ${step.to} exited ${r.status}`);
-        } else if (step.kind === "import-pending-create") {
-            const code = pulumi(["refresh", "--yes", "--import-pending-creates", step.urn, "--import-pending-creates", step.id]);
-            if (code !== 0) throw new RecoverError(`pulumi refresh --import-pending-creates exited ${code}`);
+        } else if (step.kind === "uninstall") {
+            const helm = bin("helm3", "HELM3");
+            const r = spawnSync(helm, ["uninstall", release, "--namespace", namespace, "--wait", "--timeout", `${config.release.timeoutSeconds}s`, ...(context ? ["--kube-context", context] : [])], { cwd: ROOT, env, stdio: "inherit" });
+            if (r.error) throw new RecoverError(`${helm}: ${r.error.message} (the pinned helm: bash local/toolchain/tools.sh chart)`);
+            if (r.status !== 0) throw new RecoverError(`helm uninstall ${release} exited ${r.status}`);
+        } else if (step.kind === "clear-pending-creates") {
+            const code = pulumi(["refresh", "--yes", "--clear-pending-creates"]);
+            if (code !== 0) throw new RecoverError(`pulumi refresh --clear-pending-creates exited ${code}`);
         } else {
             const code = pulumi(["up", "--yes", "--refresh", "--policy-pack", "policy", "--policy-pack-config", "policy/policy-config.json"]);
             if (code !== 0) {

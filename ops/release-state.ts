@@ -16,8 +16,12 @@
 // - A first install interrupted after Helm stored revision 1 but before Pulumi recorded the
 //   Release leaves a release the state does not know: the next `up` tries to install it again and
 //   fails with "cannot re-use a name that is still in use". The engine keeps the interrupted
-//   create as a pending operation; `pulumi refresh --import-pending-creates URN ID` adopts the
-//   live release into the state (an engine path, no hand edit of the state).
+//   create as a pending operation. That install never completed (no deploy of this stack ever
+//   served from it), so the repair removes it (`helm uninstall --wait`), drops the pending create
+//   (`pulumi refresh --clear-pending-creates`, an engine path) and installs again. Adopting it
+//   with `pulumi refresh --import-pending-creates URN ID` was tried first: with Pulumi 3.255 and
+//   pulumi-kubernetes 4.32 the refresh dropped the pending create without adopting the release
+//   (test/e2e/faults.test.ts, 2026-12-03), and the next up failed on the name again.
 
 import * as zlib from "zlib";
 
@@ -103,7 +107,8 @@ export type RecoveryStep =
     | { readonly kind: "cancel-stale-lock"; readonly lock: StackLock }
     | { readonly kind: "mark-failed"; readonly revision: number; readonly secret: string; readonly from: string }
     | { readonly kind: "rollback"; readonly to: number }
-    | { readonly kind: "import-pending-create"; readonly urn: string; readonly id: string }
+    | { readonly kind: "uninstall" }
+    | { readonly kind: "clear-pending-creates"; readonly urn: string }
     | { readonly kind: "up" };
 
 export interface RecoveryPlan {
@@ -140,6 +145,9 @@ export function planRecovery(f: ReleaseFinding, locks: readonly StackLock[], o: 
         if (f.kind === "unknown-to-state" && !f.pendingCreate) {
             return { refuse: `release ${o.release} is in the cluster but neither in the stack's state nor a pending create of it: it may belong to another stack or a hand install. Needs a person (README, Operations)`, steps: [] };
         }
+        if (f.kind === "unknown-to-state" && !isPending(f.status) && !o.force) {
+            return { refuse: `release ${o.release} (revision ${f.revision}) finished installing (${f.status}) but the state never recorded it: it may be serving. Repairing it removes and installs it again (a short outage); re-run with --force to do that`, steps: [] };
+        }
         if (isPending(f.status)) {
             const limit = o.timeoutSeconds + GRACE_SECONDS;
             if (!o.force && (f.ageSeconds === undefined || f.ageSeconds < limit)) {
@@ -155,7 +163,7 @@ export function planRecovery(f: ReleaseFinding, locks: readonly StackLock[], o: 
             // an upgrade alone would not run when the stack's config equals that revision's.
             if (f.kind === "stuck" && f.lastDeployed !== undefined) steps.push({ kind: "rollback", to: f.lastDeployed });
         }
-        if (f.kind === "unknown-to-state" && f.pendingCreate) steps.push({ kind: "import-pending-create", urn: f.pendingCreate, id: `${o.namespace}/${o.release}` });
+        if (f.kind === "unknown-to-state" && f.pendingCreate) steps.push({ kind: "uninstall" }, { kind: "clear-pending-creates", urn: f.pendingCreate });
     }
     steps.push({ kind: "up" });
     return { steps };
@@ -169,7 +177,8 @@ export function describePlan(p: RecoveryPlan): string[] {
             case "cancel-stale-lock": return `remove the stale lock of pulumi pid ${s.lock.pid} (not running on this host any more): pulumi cancel`;
             case "mark-failed": return `mark revision ${s.revision} (${s.from}) failed, as Helm records an operation that ended in error (Secret ${s.secret})`;
             case "rollback": return `helm rollback to revision ${s.to}, the last deployed one (what the atomic operation would have done had it not been killed), waiting for its pods`;
-            case "import-pending-create": return `adopt the interrupted install into the state: pulumi refresh --import-pending-creates ${s.urn} ${s.id}`;
+            case "uninstall": return "remove the install that never completed: helm uninstall --wait (its objects; the stack's Namespace and Secret stay)";
+            case "clear-pending-creates": return `drop the interrupted create from the state: pulumi refresh --clear-pending-creates (${s.urn})`;
             case "up": return "pulumi up --refresh: the stack's config applied by one atomic Helm upgrade (pending updates of the interrupted run are dropped by the engine)";
         }
     });

@@ -68,7 +68,7 @@ describe("release state after an interrupted deploy (ops/release-state.ts)", () 
         assert.equal(planRecovery(noAge, [], { ...opts, force: true }).refuse, undefined);
     });
 
-    it("recover's plans: stale lock, mark failed, roll back to the last deployed revision, adopt a pending create, up", () => {
+    it("recover's plans: stale lock, mark failed, roll back to the last deployed revision, remove an install that never completed, up", () => {
         const stale = lock(false);
         const stuck = classifyRelease([rev(2, "deployed"), rev(3, "pending-upgrade", 10)], known, NOW);
         assert.deepStrictEqual(planRecovery(stuck, [stale], { ...opts, force: true }).steps, [
@@ -80,12 +80,14 @@ describe("release state after an interrupted deploy (ops/release-state.ts)", () 
         const orphan = classifyRelease([rev(1, "pending-install", 10)], unknownWithCreate, NOW);
         assert.deepStrictEqual(planRecovery(orphan, [], { ...opts, force: true }).steps, [
             { kind: "mark-failed", revision: 1, secret: "sh.helm.release.v1.api.v1", from: "pending-install" },
-            { kind: "import-pending-create", urn: URN, id: "ns/api" },
+            { kind: "uninstall" },
+            { kind: "clear-pending-creates", urn: URN },
             { kind: "up" },
         ]);
-        // A finished first install the state lost its create of: adopt it, nothing to mark.
+        // Killed after Helm finished but before the state recorded it: nothing to mark.
         const finished = classifyRelease([rev(1, "deployed")], unknownWithCreate, NOW);
-        assert.deepStrictEqual(planRecovery(finished, [], opts).steps.map((s) => s.kind), ["import-pending-create", "up"]);
+        assert.match(planRecovery(finished, [], opts).refuse ?? "", /may be serving.*--force/);
+        assert.deepStrictEqual(planRecovery(finished, [], { ...opts, force: true }).steps.map((s) => s.kind), ["uninstall", "clear-pending-creates", "up"]);
         assert.match(planRecovery(classifyRelease([rev(1, "deployed")], { pending: [] }, NOW), [], { ...opts, force: true }).refuse ?? "", /Needs a person/);
         assert.deepStrictEqual(planRecovery(classifyRelease([rev(1, "deployed")], known, NOW), [], opts).steps, [{ kind: "up" }]);
         assert.equal(describePlan(planRecovery(stuck, [stale], { ...opts, force: true })).length, 4);
