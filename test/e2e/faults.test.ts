@@ -172,7 +172,7 @@ describe("faults of a deploy: interrupted and concurrent ups, stuck and unknown 
     });
 
     for (const sig of ["SIGINT", "SIGKILL"] as const) {
-        it(`an upgrade interrupted by ${sig} while Helm waits for the rollout: what is left, and recover converges with the app serving throughout`, async () => {
+        it(`an upgrade interrupted by ${sig} while Helm waits for the rollout: what is left, and ${sig === "SIGKILL" ? "recover" : "the next up"} converges with the app serving throughout`, async () => {
             const before = (await revisions())[0].revision;
             await startLoad();
             const up = pulumiUp(slow);
@@ -202,27 +202,38 @@ describe("faults of a deploy: interrupted and concurrent ups, stuck and unknown 
 
             const d = await drift();
             console.log(show(d));
-            if (revs[0].status === "pending-upgrade") {
-                // The provider died with the engine: Helm's record stays pending; drift names it, heal refuses.
+            let fixed: RunResult;
+            if (sig === "SIGKILL") {
+                // The provider died with the engine: Helm's record stays pending, the state keeps the
+                // pending update, the lock stays. Drift names it, heal refuses, recover refuses while young.
+                assert.equal(revs[0].status, "pending-upgrade");
                 assert.equal(d.code, 3, `npm run drift: ${d.stdout}${d.stderr}`);
                 assert.match(d.stdout, /is stuck: revision \d+ has been pending-upgrade/);
                 assert.match(d.stdout, /Repair: npm run recover -- --stack dev/);
                 assert.ok(s.pending.some((p) => p.type === "updating" && p.type2 === RELEASE_TYPE), `no pending update of the Release: ${JSON.stringify(s.pending)}`);
+                assert.equal(leftLocks.length, 1, "the killed up left no lock");
                 const heal = await run("bash", [path.join(PROJECT_ROOT, "ops/heal.sh"), "--stack", "dev", "--local", "--config-file", base, "--yes", "--non-interactive"], { cwd: PROJECT_ROOT, env: target().env });
                 assert.notEqual(heal.code, 0);
                 assert.match(heal.stderr, /needs recovery, not heal/);
                 const refused = await recover();
                 assert.equal(refused.code, 3, `${refused.stdout}${refused.stderr}`);
                 assert.equal((await revisions())[0].status, "pending-upgrade", "a refused recover changed the release");
+                fixed = await recover("--force");
+                console.log(show(fixed));
+                ok(fixed, "npm run recover --force");
             } else {
-                // The provider got the engine's cancel: Helm's atomic upgrade failed and rolled back.
-                assert.notEqual(d.code, 3, `npm run drift: ${d.stdout}${d.stderr}`);
-                assert.ok(["deployed", "failed"].includes(revs[0].status), `newest revision ${revs[0].revision} is ${revs[0].status}`);
+                // The engine passed the cancel to the provider, whose Helm upgrade runs under the
+                // provider's cancel context: the atomic upgrade failed and rolled back, the up
+                // exited, nothing pending, no lock. The next plain `up` is the whole recovery.
+                assert.deepEqual([revs[0].status, revs[1].revision, revs[1].status], ["deployed", pending.revision, "failed"], left);
+                assert.deepEqual(s.pending, []);
+                assert.deepEqual(leftLocks, []);
+                assert.equal(d.code, 0, `npm run drift: ${d.stdout}${d.stderr}`);
+                assert.equal(await deployedImage(), "ghcr.io/example/taskflow-api:1.0.0", "the atomic rollback did not put the image back");
+                fixed = await target().pulumi(["up", "--yes"], base);
+                ok(fixed, "the next pulumi up");
             }
-            const fixed = await recover("--force");
-            console.log(show(fixed));
-            ok(fixed, "npm run recover --force");
-            numbers.push(`${sig}: recover --force converged in ${secs(fixed.ms)} s`);
+            numbers.push(`${sig}: ${sig === "SIGKILL" ? "recover --force" : "the next pulumi up"} converged in ${secs(fixed.ms)} s`);
             const l = await stopLoad(`the ${sig} interruption and its recovery`);
             assert.ok(l.requests > 50, `too few requests to judge (${l.requests})`);
             assert.equal(l.failed, 0, `requests failed: ${l.failures.join("; ")}`);
