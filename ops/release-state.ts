@@ -3,13 +3,14 @@
 // release's storage Secrets, `pulumi stack export`, the backend's lock files), so each rule is
 // unit-tested (test/unit/release-state.test.ts) without a cluster.
 //
-// Why these rules (issue 21; pulumi-kubernetes #2054, #1727, #1697; Helm PR #7653):
+// Why these rules (issue 21; pulumi-kubernetes #2054, #1727, #1697; Helm PR #7322, the pending lock):
 // - Helm writes a revision as `pending-install`/`pending-upgrade`/`pending-rollback` before it
 //   touches any object and rewrites it as deployed/failed at the end. A process killed in between
 //   (SIGKILL, a CI runner lost, a provider plugin killed with its engine) leaves the pending
 //   record forever, and every later install/upgrade fails with "another operation
-//   (install/upgrade/rollback) is in progress". Helm's maintainers kept that pessimistic lock on
-//   purpose (a pending record may be a live operation of another client; Helm cannot tell), so
+//   (install/upgrade/rollback) is in progress". Helm's maintainers made that pessimistic lock on
+//   purpose (a pending record may be a live operation of another client; Helm cannot tell; a
+//   revision left pending by a killed client is for the user to roll back), so
 //   the repair must prove, or be told, that nothing runs: here, no live holder of the stack's
 //   backend lock, and the pending revision older than the release timeout (a live Helm operation
 //   of this release gives up by then), unless the operator says so (--force).
