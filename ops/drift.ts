@@ -225,7 +225,7 @@ function main(): number {
     // An interrupted deploy first (ops/release-state.ts): a release stuck in a pending state, or one
     // the state does not know, is not drift of objects; heal cannot fix it (its upgrade would fail).
     const finding = classifyRelease(decoded.map((d) => revisionFromSecret(d.secret as never, d.record)), stackView(exportedState), Date.now());
-    const needsRecovery = describeFinding(finding, release, stack);
+    const needsRecovery = describeFinding(finding, release, stack, usingLocal);
     if (needsRecovery.length > 0) {
         if (json) console.log(JSON.stringify({ stack, release, revision: newest.version, recovery: finding }, null, 2));
         else {

@@ -84,9 +84,9 @@ export function classifyRelease(revisions: readonly ReleaseRevision[], stack: St
 }
 
 /** The lines `npm run drift` prints for a release that needs recovery (none when it does not). */
-export function describeFinding(f: ReleaseFinding, release: string, stack: string): string[] {
+export function describeFinding(f: ReleaseFinding, release: string, stack: string, local = false): string[] {
     const age = (s?: number) => (s === undefined ? "" : ` for ${s} s`);
-    const repair = `Repair: npm run recover -- --stack ${stack} (README, Operations: "A deploy was interrupted")`;
+    const repair = `Repair: npm run recover -- --stack ${stack}${local ? " --local" : ""} (README, Operations: "When something goes wrong")`;
     if (f.kind === "stuck") {
         return [
             `! release ${release} is stuck: revision ${f.revision} has been ${f.status}${age(f.ageSeconds)}; every upgrade fails with "another operation (install/upgrade/rollback) is in progress" until it is repaired`,
@@ -98,7 +98,7 @@ export function describeFinding(f: ReleaseFinding, release: string, stack: strin
             `! release ${release} (revision ${f.revision}, ${f.status}${age(f.ageSeconds)}) is in the cluster but not in the stack's state` +
                 (f.pendingCreate ? `: an interrupted first install (the state holds its pending create, ${f.pendingCreate})` : " (no pending create either)") +
                 `; every up fails with "cannot re-use a name that is still in use" until it is repaired`,
-            f.pendingCreate ? repair : `Repair (needs a person: check it is this stack's release): pulumi import ${HELM_RELEASE_TYPE} <name> <namespace>/${release} --parent <component URN>, then npm run recover -- --stack ${stack}`,
+            f.pendingCreate ? repair : `Repair (needs a person: check it is this stack's release): pulumi import ${HELM_RELEASE_TYPE} <name> <namespace>/${release} --parent <component URN>, then npm run recover -- --stack ${stack}${local ? " --local" : ""}`,
         ];
     }
     return [];
