@@ -21,8 +21,9 @@
 //   served from it), so the repair removes it (`helm uninstall --wait`), drops the pending create
 //   (`pulumi refresh --clear-pending-creates`, an engine path) and installs again. Adopting it
 //   with `pulumi refresh --import-pending-creates URN ID` was tried first: with Pulumi 3.255 and
-//   pulumi-kubernetes 4.32 the refresh dropped the pending create without adopting the release
-//   (test/e2e/faults.test.ts, 2026-12-03), and the next up failed on the name again.
+//   pulumi-kubernetes 4.32 that refresh dropped the pending create without adopting the release
+//   (a first version of this repair on the real node, 2026-12-03; why was not investigated), and
+//   the next up failed on the name again.
 
 import * as zlib from "zlib";
 
