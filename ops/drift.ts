@@ -24,7 +24,9 @@
 // kubeconfig that is not the local cluster's, is an error.
 // Heal's preparation (ops/heal.sh, with write access): --prepare-heal deletes the objects that
 // cannot be applied in place and removes the added fields (JSON patch), before heal's upgrade.
-// Exit status: 0 no drift, 1 drift, 2 error. Secret values are never printed.
+// Exit status: 0 no drift, 1 drift, 2 error, 3 the release needs recovery, not heal: stuck in a
+// pending state or unknown to the state (an interrupted deploy; `npm run recover`, README). Secret
+// values are never printed.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
@@ -34,6 +36,7 @@ import * as zlib from "zlib";
 
 import { ConfigError, parseConfig, rawConfigFromStackFile } from "../config";
 import { clusterTarget, operatorContext } from "./cluster-target";
+import { classifyRelease, describeFinding, revisionFromSecret, stackView } from "./release-state";
 import { AddedField, compareObject, FieldDrift, secretAsStored, yaml11Octals } from "./live-compare";
 import { K8sObject, objectKey, parseManifests, show } from "./manifests";
 
@@ -110,11 +113,11 @@ export function formatDrift(r: DriftReport): string[] {
 }
 
 /** The manifest of a Helm release from its storage Secret's `release` field (base64, gzip, JSON). */
-export function decodeHelmRelease(data: string): { manifest: string; version: number; status: string } {
+export function decodeHelmRelease(data: string): { manifest: string; version: number; status: string; lastDeployed?: string } {
     let raw = Buffer.from(Buffer.from(data, "base64").toString("utf8"), "base64");
     if (raw[0] === 0x1f && raw[1] === 0x8b) raw = zlib.gunzipSync(raw);
-    const rel = JSON.parse(raw.toString("utf8")) as { manifest: string; version: number; info?: { status?: string } };
-    return { manifest: rel.manifest, version: rel.version, status: rel.info?.status ?? "unknown" };
+    const rel = JSON.parse(raw.toString("utf8")) as { manifest: string; version: number; info?: { status?: string; last_deployed?: string } };
+    return { manifest: rel.manifest, version: rel.version, status: rel.info?.status ?? "unknown", ...(rel.info?.last_deployed ? { lastDeployed: rel.info.last_deployed } : {}) };
 }
 
 /** What Pulumi sent for the stack's own Kubernetes objects (not the Release), secrets unwrapped. */
@@ -210,12 +213,27 @@ function main(): number {
     if (records.code !== 0) throw new DriftError(`reading release ${release} in ${namespace}: ${records.stderr.trim()} (${where})`);
     const items = (JSON.parse(records.stdout).items ?? []) as K8sObject[];
     if (items.length === 0) throw new DriftError(`no Helm release ${release} in namespace ${namespace} (${where}): deploy first (npm start)`);
-    const newest = items.map((s) => decodeHelmRelease(s.data.release)).sort((a, b) => b.version - a.version)[0];
+    const decoded = items.map((s) => ({ secret: s, record: decodeHelmRelease(s.data.release) }));
+    const newest = decoded.map((d) => d.record).sort((a, b) => b.version - a.version)[0];
 
     // The stack's own objects, from its state.
     const exported = run(pulumiBin, ["stack", "export", "--show-secrets", "--stack", pulumiStack ?? stack], undefined);
     if (exported.code !== 0) throw new DriftError(`pulumi stack export --stack ${stack}: ${exported.stderr.trim().split("\n").slice(-3).join(" ")}`);
-    const own = stackOwnedObjects(JSON.parse(exported.stdout));
+    const exportedState = JSON.parse(exported.stdout);
+    const own = stackOwnedObjects(exportedState);
+
+    // An interrupted deploy first (ops/release-state.ts): a release stuck in a pending state, or one
+    // the state does not know, is not drift of objects; heal cannot fix it (its upgrade would fail).
+    const finding = classifyRelease(decoded.map((d) => revisionFromSecret(d.secret as never, d.record)), stackView(exportedState), Date.now());
+    const needsRecovery = describeFinding(finding, release, stack, usingLocal);
+    if (needsRecovery.length > 0) {
+        if (json) console.log(JSON.stringify({ stack, release, revision: newest.version, recovery: finding }, null, 2));
+        else {
+            console.log(`Drift of stack ${stack}: release ${release} revision ${newest.version} (${newest.status}) in namespace ${namespace} (${where})`);
+            for (const line of needsRecovery) console.log(line);
+        }
+        return 3;
+    }
 
     const manifestDocs = parseManifests(yaml11Octals(newest.manifest));
     const desired = [...own, ...manifestDocs];

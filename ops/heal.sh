@@ -76,6 +76,7 @@ fi
 # says so before anything is changed.
 drift_rc=0
 ts ops/drift.ts --stack "$stack" "${context_args[@]}" --json > "$work/drift.json" || drift_rc=$?
+((drift_rc != 3)) || { echo "heal: the release needs recovery, not heal (an interrupted deploy: npm run drift -- --stack $stack says why): npm run recover -- --stack $stack$([[ $local == 1 ]] && echo " --local"); nothing was changed" >&2; exit 1; }
 ((drift_rc <= 1)) || { echo "heal: npm run drift failed; nothing was changed" >&2; exit 1; }
 mapfile -t plan < <(node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
