@@ -35,6 +35,7 @@ command -v pulumi >/dev/null 2>&1 || { echo "state: needs the Pulumi CLI on PATH
 # check FILE : a deployment with resources, and no secret in plaintext (an export made with
 # --show-secrets has "plaintext" where the ciphertext belongs).
 check() {
+  # shellcheck disable=SC2016 # JavaScript, not shell
   node -e '
     const text = require("fs").readFileSync(process.argv[1], "utf8");
     const d = JSON.parse(text).deployment ?? {};
