@@ -127,10 +127,19 @@ describe("platform faults on the real node: containerd and the kubelet restarted
             const before = await identities();
             assert.ok(Object.keys(before).length >= 2, `expected the app and Valkey pods running: ${Object.keys(before).join(", ")}`);
             const url = await serviceUrl("/v1/roundtrip");
-            let stoppedMs = 0, backMs = 0, upMs = 0, readyMs = 0;
+            let stoppedMs = 0, backMs = 0, upMs = 0, t0 = 0;
+            // The node's Ready condition as the API server sees it, once a second, throughout.
+            const samples: { at: number; ready: boolean }[] = [];
+            let watching = true;
+            const watcher = (async () => {
+                while (watching) {
+                    samples.push({ at: Date.now(), ready: await nodeReady() });
+                    await sleep(1000);
+                }
+            })();
             const [, load] = await underLoad(`the ${component} restart`, url, async () => {
                 await sleep(3000);
-                const t0 = Date.now();
+                t0 = Date.now();
                 const old = await stopRecorded(component);
                 stoppedMs = Date.now() - t0;
                 // A few seconds without it: the kubelet notices a missing runtime, probes pause.
@@ -141,11 +150,16 @@ describe("platform faults on the real node: containerd and the kubelet restarted
                 upMs = Date.now() - t0;
                 await back;
                 await waitFor("the node to be Ready", async () => ((await nodeReady()) ? true : undefined), 120_000);
-                readyMs = Date.now() - t0;
                 // Traffic after the restart too, through the same rules and pods.
                 await sleep(5000);
             });
-            note(`${component} restart: stopped ${seconds(stoppedMs)} s after SIGTERM, left down 5 s, running again ${seconds(backMs)} s after the stop (cluster.sh up done at ${seconds(upMs)} s), node Ready at ${seconds(readyMs)} s; ${load.failed} of ${load.requests} requests failed`);
+            watching = false;
+            await watcher;
+            const notReady = samples.filter((x) => !x.ready);
+            const nodeSeen = notReady.length === 0
+                ? `the node Ready at every check (${samples.length}, 1 s apart)`
+                : `the node NotReady from ${seconds(notReady[0].at - t0)} s to ${seconds(notReady[notReady.length - 1].at - t0)} s after the stop (${notReady.length} of ${samples.length} checks)`;
+            note(`${component} restart: stopped ${seconds(stoppedMs)} s after SIGTERM, left down 5 s, running again ${seconds(backMs)} s after the stop (cluster.sh up returned at ${seconds(upMs)} s); ${nodeSeen}; ${load.failed} of ${load.requests} requests failed`);
             assert.ok(load.requests > 100, `too few requests to judge (${load.requests})`);
             assert.equal(load.failed, 0, `requests failed across the ${component} restart: ${load.failures.join("; ")}`);
             assert.deepEqual(await identities(), before, `pods changed across the ${component} restart (uid, container id or restart count)`);
