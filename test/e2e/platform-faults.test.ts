@@ -184,6 +184,10 @@ describe("platform faults on the real node: containerd and the kubelet restarted
             await stopRecorded("kube-apiserver", 3);
             assert.equal(await apiReachable(), false, "the API server still answers");
             preview = await tg.pulumi(["preview"], warn);
+            // As the deploy workflow previews and ups (refresh: true): the refresh reads every resource.
+            const refreshed = await tg.pulumi(["preview", "--refresh"], warn);
+            const reason = (refreshed.stdout + refreshed.stderr).split("\n").find((l) => /error:/.test(l))?.trim() ?? "";
+            note(`preview --refresh during the outage: exit ${refreshed.code} after ${seconds(refreshed.ms)} s${reason ? `: ${reason.slice(0, 300)}` : ""}`);
             up = await tg.pulumi(["up", "--yes"], warn);
             // The data plane on its own for a while: kube-proxy's rules, the pods, CoreDNS's cache.
             await sleep(Math.max(0, 30_000 - (Date.now() - t0)));
