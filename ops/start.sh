@@ -54,6 +54,18 @@ if [[ -n $context || -n $config_context || $credentials != ambient ]]; then
     env_args=(KUBECONFIG="$kc")
   fi
   where=${context:-${config_context:-the cluster named by Pulumi.$stack.yaml ($credentials)}}
+  # The cluster must answer before the engine starts (issue 21, item 4): otherwise the preview
+  # lists the changes as if it could read the cluster (the provider does not say it cannot), and
+  # the up fails later with the server's URL only.
+  if [[ -n $context || -n $config_context ]] && command -v kubectl >/dev/null 2>&1; then
+    ctx=${context:-$config_context}
+    kc_args=(); [[ -z $context ]] || kc_args=(--kubeconfig "$kc")
+    if ! err=$(kubectl "${kc_args[@]}" --context "$ctx" get --raw /readyz --request-timeout=10s 2>&1 >/dev/null); then
+      server=$(kubectl "${kc_args[@]}" config view --minify --context "$ctx" -o 'jsonpath={.clusters[0].cluster.server}' 2>/dev/null || true)
+      echo "npm start: the Kubernetes API server of context $ctx (${server:-server unknown}) does not answer; nothing was changed. ${err##*$'\n'}" >&2
+      exit 1
+    fi
+  fi
   echo "== pulumi up --stack $stack on $where (your Pulumi CLI and backend: $(pulumi whoami --verbose 2>/dev/null | sed -n 's/^Backend URL: //p' || echo unknown))"
   bash scripts/chart-deps.sh
   # No --yes: pulumi up shows the preview, then asks.

@@ -176,6 +176,44 @@ describe("delivery paths as written", () => {
         });
     });
 
+    describe("the state is exported before every up (issue 21, item 6)", () => {
+        const steps = () => workflows["stack-operation.yml"].jobs.pulumi.steps as any[];
+        const at = (re: RegExp) => steps().findIndex((st) => re.test(stepText(st)));
+
+        it("stack-operation exports the stack's state with ops/state.sh, encrypted, before the operation and before heal changes anything", () => {
+            const exp = at(/ops\/state\.sh export/);
+            assert.ok(exp >= 0, "no state export step");
+            const s = steps()[exp];
+            assert.match(String(s.if), /^inputs\.command == 'up'$/);
+            assert.match(String(s.env.PULUMI_STACK), /inputs\.stack/);
+            assert.match(String(s.env.EXPORT_FILE), /github\.run_id/);
+            const up = steps().findIndex((st) => String(st.uses ?? "").startsWith("pulumi/actions@") && st.with?.command);
+            const heal = at(/heal-gate\.ts token/);
+            const auth = at(/pulumi\/auth-actions@/);
+            const cli = steps().findIndex((st) => String(st.uses ?? "").startsWith("pulumi/actions@") && !st.with?.command);
+            assert.ok(auth < exp && cli < exp, "the export runs after the Pulumi token and CLI");
+            assert.ok(exp < heal && heal < up, "the export runs before heal and before the up");
+            assert.match(String(steps()[cli].if), /^inputs\.command == 'up'$/);
+            // Never the plaintext: the artifact must stay ciphertext like the state itself.
+            for (const [file, wf] of Object.entries(workflows)) {
+                assert.doesNotMatch(JSON.stringify(wf), /show-secrets/, `${file} exports secrets in plaintext`);
+            }
+            assert.doesNotMatch(fs.readFileSync(path.join(ROOT, "ops/state.sh"), "utf8").replace(/^\s*#.*$/gm, ""), /--show-secrets/);
+        });
+
+        it("keeps the export as an artifact named by stack and run, for a short time", () => {
+            const exp = steps()[at(/ops\/state\.sh export/)];
+            const keep = steps().find((st) => String(st.uses ?? "").startsWith("actions/upload-artifact@"));
+            assert.ok(keep, "no upload-artifact step");
+            assert.equal(keep.if, exp.if);
+            assert.equal(keep.with.path, exp.env.EXPORT_FILE);
+            assert.match(keep.with.name, /inputs\.stack.*github\.run_id/);
+            assert.equal(keep.with["if-no-files-found"], "error");
+            assert.ok(keep.with["retention-days"] > 0 && keep.with["retention-days"] <= 30, "retention of at most 30 days");
+            assert.ok(steps().indexOf(keep) < steps().findIndex((st) => String(st.uses ?? "").startsWith("pulumi/actions@") && st.with?.command));
+        });
+    });
+
     describe("the workflows' test job (B1)", () => {
         const jobs = workflows["offline-tests.yml"].jobs;
         const runs = (job: any) => (job.steps as any[]).map((s) => String(s.run ?? "")).join("\n");

@@ -42,6 +42,17 @@ describe("npm start chooses its cluster", function () {
         assert.deepEqual(r.calls.filter((c) => /^pulumi (up|preview|destroy)/.test(c)), []);
     });
 
+    it("--context to a cluster that does not answer stops before the engine, naming the context and its server (issue 21, item 4)", () => {
+        // The same developer's machine, with that cluster's API server down.
+        fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/sh\necho "kubectl $*" >> "${log}"\n` +
+            'case "$*" in *"get --raw /readyz"*) echo "Unable to connect to the server: dial tcp 10.9.8.7:443: connect: connection refused" >&2; exit 1;;\n' +
+            '  *jsonpath*) echo https://10.9.8.7:443;; esac\nexit 0\n', { mode: 0o755 });
+        const r = start(["dev", "--context", "kind-mine"]);
+        assert.equal(r.status, 1, r.out);
+        assert.match(r.out, /API server of context kind-mine \(https:\/\/10\.9\.8\.7:443\) does not answer; nothing was changed\. Unable to connect to the server: dial tcp 10\.9\.8\.7:443: connect: connection refused/);
+        assert.deepEqual(r.calls.filter((c) => /^pulumi (up|preview)/.test(c)), []);
+    });
+
     it("--context previews, then asks: pulumi up without --yes, with the policy pack, on a kubeconfig holding only that context", () => {
         const r = start(["dev", "--context", "kind-mine"]);
         assert.equal(r.status, 0, r.out);
