@@ -1,7 +1,7 @@
-// A load generator for benchmarks/engine.sh: the e2e suite's (test/e2e/harness.ts), run until
+// A load generator for benchmarks/engine.sh: the e2e suite's (e2e/harness.ts), run until
 // SIGINT or SIGTERM, then one line of JSON: requests, failed, sample failures, p50/p99/max ms.
 //   node -r ts-node/register/transpile-only benchmarks/load.ts http://10.0.0.17/v1/roundtrip [concurrency]
-import { LoadGenerator } from "../test/e2e/harness";
+import { LoadGenerator } from "../e2e/harness";
 
 const [url, concurrency] = process.argv.slice(2);
 if (!url) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A Pulumi stack on this machine only: a file backend, a generated passphrase and a private copy
 # of the stack's config file, all in the state dir. Used by `npm start` (ops/start.sh), the
-# end-to-end suite (test/e2e) and the engine benchmark.
+# end-to-end suite (e2e) and the engine benchmark.
 #
 #   bash local/stack.sh init STACK   # create the stack if missing; print its config file
 #   source local/stack.sh            # export the engine's environment only

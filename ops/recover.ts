@@ -5,7 +5,7 @@
 //   npm run recover -- --stack S --force                   # skip the age rule (see below)
 //   npm run recover -- --stack prod --no-up                # repair only; the deploy workflow ups
 //
-// What an interrupted `pulumi up` leaves (issue 21, test/e2e/faults.test.ts): a stale lock file of
+// What an interrupted `pulumi up` leaves (issue 21, e2e/faults.test.ts): a stale lock file of
 // the file backend (the killed pulumi's), pending operations in the state, and a Helm release
 // whose newest revision stays pending-install/-upgrade/-rollback, so every later upgrade fails
 // with "another operation (install/upgrade/rollback) is in progress"; after an interrupted first

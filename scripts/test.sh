@@ -65,7 +65,7 @@ if [[ $mode == all ]]; then
   # Runs offline-tests.yml's test command as an unprivileged user with CI=true (needs root here).
   suite "workflow test job as the GitHub runner runs it (unprivileged, CI=true)" "" -- bash scripts/check-runner.sh
   # Last: the real node. The harness's gate (cluster.sh check) is the quick stand-in: under
-  # CI=true a host that cannot run the node fails the suite (test/e2e/harness.ts).
+  # CI=true a host that cannot run the node fails the suite (e2e/harness.ts).
   suite "end-to-end (real Pulumi engine, local cluster with a real node)" "bash local/cluster/cluster.sh check" -- bash scripts/test-e2e.sh
 fi
 

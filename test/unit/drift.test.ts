@@ -1,6 +1,6 @@
 // The drift report's logic (ops/drift.ts, ops/live-compare.ts) on objects shaped as the API
 // server returns them (managedFields included), and heal's gate (ops/heal-gate.ts). The real
-// cluster is exercised by test/e2e/drift.test.ts.
+// cluster is exercised by e2e/drift.test.ts.
 import * as assert from "assert";
 import * as zlib from "zlib";
 

@@ -43,8 +43,8 @@ describe("the house", () => {
 
     it("every e2e suite is in .mocharc.e2e.yml's spec list (listed in order, so none is skipped silently)", () => {
         const rc = fs.readFileSync(path.join(PROJECT_ROOT, ".mocharc.e2e.yml"), "utf8");
-        const listed = [...rc.matchAll(/^ {2}- (test\/e2e\/\S+\.test\.ts)$/gm)].map((m) => m[1]).sort();
-        const suites = fs.readdirSync(path.join(PROJECT_ROOT, "test/e2e")).filter((f) => f.endsWith(".test.ts")).map((f) => `test/e2e/${f}`).sort();
+        const listed = [...rc.matchAll(/^ {2}- (e2e\/\S+\.test\.ts)$/gm)].map((m) => m[1]).sort();
+        const suites = fs.readdirSync(path.join(PROJECT_ROOT, "e2e")).filter((f) => f.endsWith(".test.ts")).map((f) => `e2e/${f}`).sort();
         assert.deepStrictEqual(listed, suites);
     });
 });

@@ -1,6 +1,6 @@
 // The rules of an interrupted deploy (ops/release-state.ts): how a Helm release's stored
 // revisions and the stack's state are classified, what `npm run drift` says, and what `npm run
-// recover` does or refuses. The real faults are test/e2e/faults.test.ts.
+// recover` does or refuses. The real faults are e2e/faults.test.ts.
 import * as assert from "assert";
 import * as os from "os";
 import * as fs from "fs";

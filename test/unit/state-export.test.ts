@@ -1,7 +1,7 @@
 // ops/state.sh export, the step the deploy workflow runs before every `up` (issue 21, item 6):
 // the file it keeps is private and never holds a secret in plaintext. Driven with a stand-in
 // `pulumi` that writes the export it is given; the real engine's export and restore are
-// test/e2e/platform-faults.test.ts.
+// e2e/platform-faults.test.ts.
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";

@@ -5,7 +5,7 @@
 // the numbers (failover, rollout, HPA) are printed, and bounded only where the bound is the
 // behaviour under test.
 //
-//   flock /tmp/taskflow-cluster.lock npx mocha --config .mocharc.e2e.yml test/e2e/rehearsal.test.ts
+//   flock /tmp/taskflow-cluster.lock npx mocha --config .mocharc.e2e.yml e2e/rehearsal.test.ts
 //   (after sourcing the toolchain as scripts/test-e2e.sh does)
 import * as assert from "assert";
 import * as crypto from "crypto";

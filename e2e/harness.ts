@@ -9,7 +9,7 @@ import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 export interface RunResult {
     readonly code: number;

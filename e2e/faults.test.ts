@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { decodeHelmRelease } from "../../ops/drift";
+import { decodeHelmRelease } from "../ops/drift";
 import { describeLoad, LoadGenerator, LoadReport, LocalTarget, ok, PROJECT_ROOT, run, RunResult, skipUnlessRealNode, tsScript, waitFor } from "./harness";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes and Pulumi JSON are read loosely here. */
