@@ -9,6 +9,6 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=../local/toolchain/tools.sh
-source local/toolchain/tools.sh engine cluster node plugins || exit 1
+source local/toolchain/tools.sh chart engine cluster node plugins || exit 1  # chart: helm 3/4 (recover, helm test)
 bash scripts/chart-deps.sh
 exec npx --no-install mocha --config .mocharc.e2e.yml "$@"
