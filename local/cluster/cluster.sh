@@ -145,6 +145,16 @@ componentsPatches:
       # The node's name is not in DNS here; its InternalIP is what to dial.
       - { key: kubelet-preferred-address-types, value: InternalIP }
 YAML
+  # Several nodes (--nodes N, made at the cluster's creation): pods without their own
+  # not-ready/unreachable tolerations get 30 s, not the API server's (and EKS's) 300 s, so a
+  # lost node's pods are replaced within the node-loss e2e's budget (test/e2e/zones.test.ts
+  # measures it and README "Several nodes" says what the chart should set for prod).
+  if ((NODES > 1)); then
+    cat >> "$f" <<YAML
+      - { key: default-not-ready-toleration-seconds, value: "30" }
+      - { key: default-unreachable-toleration-seconds, value: "30" }
+YAML
+  fi
   echo "$f"
 }
 
