@@ -142,7 +142,7 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         this.timeout(5 * 60_000);
         if (!t) return;
         // Whatever a failed scenario left: the node's link back, before `down` stops everything.
-        await run("ip", ["link", "set", "tfn3-h", "up"]);
+        await relink();
         const fwd = forwarderPid(t.stateDir, "tfn3");
         if (fwd) await run("kill", ["-CONT", String(fwd)]);
         await t.stop();
@@ -150,6 +150,7 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
     });
 
     it("every node Ready in its own zone; nothing of ours listens beyond loopback in any node's namespace but each kubelet's 10250", async function () {
+        this.timeout(2 * 60_000);
         const nodes = await t.get<Json>(["nodes"]);
         const zones = Object.fromEntries(nodes.items.map((n: Json) => [n.metadata.name, n.metadata.labels[ZONE]]));
         assert.deepStrictEqual(zones, { [NODE_A]: "us-east-1a", [NODE_B]: "us-east-1b", [NODE_C]: "us-east-1c" });
@@ -171,6 +172,18 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
             const here = sockets.filter((s) => s.netns === n).map((s) => s.process);
             for (const p of ["kubelet", "kube-proxy", "netns-forward"]) assert.ok(here.includes(p), `no listening socket of ${p} in ${n}: the check would see nothing`);
         }
+        // Cost at rest (the stack is installed, no load): RSS and CPU of each node's own
+        // processes (containerd, kubelet, kube-proxy, kube-router; node 1 also CoreDNS; b and c
+        // their forwarder) over 10 s, from /proc.
+        const perNode: Array<[string, number[]]> = [["taskflow-node", ledgerPids(path.join(t.stateDir, "ledger"))],
+            ...netns.map((n): [string, number[]] => [n, ledgerPids(path.join(t.stateDir, "ledger", "nodes", n))])];
+        const ticks0 = perNode.map(([, pids]) => pids.reduce((a, p) => a + cpuTicks(p), 0));
+        await sleep(10_000);
+        perNode.forEach(([name, pids], i) => {
+            const rss = pids.reduce((a, p) => a + rssKiB(p), 0) / 1024;
+            const cpu = (pids.reduce((a, p) => a + cpuTicks(p), 0) - ticks0[i]) / 100 / 10 * 100;
+            note(`at rest, node ${name}: RSS ${rss.toFixed(0)} MiB, CPU ${cpu.toFixed(1)} % of one core (${pids.length} processes, pod shims not counted)`);
+        });
         // The API server and etcd still listen on the host's loopback only.
         for (const s of sockets.filter((x) => ["kube-apiserver", "etcd"].includes(x.process))) assert.ok(s.netns === "host" && isLoopback(s.address), `${s.process} on ${s.address}`);
     });
@@ -291,7 +304,7 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         note(`node loss of ${NODE_C} (${lost.length} pods; node-monitor-grace-period ${kcm ?? "default"}, pod tolerations ${tol.join(", ") || "none"}): node NotReady after ${secs(notReadyAt - t0)} s; lost pods out of the endpoints after ${secs(endpointsGoneAt - t0)} s; replacements Ready after ${secs(replacedAt - t0)} s; last failed request ${lastFail ? secs(lastFail - t0) + " s" : "none"}`);
         note(`node loss load: ${describeLoad(report)}`);
         // Bring the node back: link up, forwarder on; it turns Ready and its old pods go.
-        ok(await run("ip", ["link", "set", "tfn3-h", "up"]), "ip link set tfn3-h up");
+        await relink();
         ok(await run("kill", ["-CONT", String(fwd)]), "SIGCONT the forwarder");
         const back0 = Date.now();
         await waitFor(`${NODE_C} Ready again`, async () => ((await nodeReady(NODE_C)) === "True" ? true : undefined), 120_000, 1000);
@@ -368,6 +381,38 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         assert.strictEqual(diff, "", "down left the host changed");
     });
 });
+
+/** The processes a ledger records (pids/*.pid), control plane excluded. */
+function ledgerPids(ledger: string): number[] {
+    const dir = path.join(ledger, "pids");
+    const cp = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !cp.includes(f.replace(/\.pid$/, ""))).map((f) => Number(fs.readFileSync(path.join(dir, f), "utf8").split(" ")[0])) : [];
+}
+function cpuTicks(pid: number): number {
+    try {
+        const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+        return Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
+    } catch {
+        return 0;
+    }
+}
+function rssKiB(pid: number): number {
+    try {
+        return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+    } catch {
+        return 0;
+    }
+}
+
+/**
+ * Node c's link back up. Setting the host's veth end down also removed the route to node c's
+ * pod CIDR through it (the kernel drops routes whose device goes down); put it back as
+ * local/cluster/nodes.sh made it (node i = 3: pods 10.244.2.0/24 via 10.250.3.2).
+ */
+async function relink(): Promise<void> {
+    ok(await run("ip", ["link", "set", "tfn3-h", "up"]), "ip link set tfn3-h up");
+    ok(await run("ip", ["route", "replace", "10.244.2.0/24", "via", "10.250.3.2", "dev", "tfn3-h"]), "ip route replace 10.244.2.0/24");
+}
 
 /** The pid of an extra node's API forwarder (local/cluster/nodes.sh), from its ledger record. */
 function forwarderPid(stateDir: string, netns: string): number | undefined {
