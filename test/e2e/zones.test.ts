@@ -280,12 +280,14 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         const kcm = await controllerManagerFlag("node-monitor-grace-period");
         const load = new LoadGenerator(`http://${svc}/v1/roundtrip`, 4, 20);
         await sleep(3000);
-        // The node's network is gone: its veth to the host down (pods and kubelet unreachable)
-        // and its path to the API server frozen (the forwarder lives on the host side).
+        // The node's network is gone: its end of the link down inside its namespace (the host's
+        // routes to it stay, so packets to its pods and kubelet vanish and clients time out, as
+        // with a dead EC2 instance), and its path to the API server frozen (the forwarder is
+        // a host process, the link does not carry it).
         const fwd = forwarderPid(t.stateDir, "tfn3");
         assert.ok(fwd, "the forwarder of tfn3 runs");
         const t0 = Date.now();
-        ok(await run("ip", ["link", "set", "tfn3-h", "down"]), "ip link set tfn3-h down");
+        ok(await run("nsenter", ["--net=/run/netns/tfn3", "ip", "link", "set", "tfn3-n", "down"]), "ip link set tfn3-n down");
         ok(await run("kill", ["-STOP", String(fwd)]), "SIGSTOP the forwarder");
         let notReadyAt = 0, endpointsGoneAt = 0, replacedAt = 0;
         const end = t0 + 5 * 60_000;
@@ -304,7 +306,9 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         const failedAt = load.timeline.filter((e) => !e.ok).map((e) => e.at);
         const lastFail = failedAt.length ? Math.max(...failedAt) : 0;
         note(`node loss of ${NODE_C} (${lost.length} pods; node-monitor-grace-period ${kcm ?? "default"}, pod tolerations ${tol.join(", ") || "none"}): node NotReady after ${secs(notReadyAt - t0)} s; lost pods out of the endpoints after ${secs(endpointsGoneAt - t0)} s; replacements Ready after ${secs(replacedAt - t0)} s; last failed request ${lastFail ? secs(lastFail - t0) + " s" : "none"}`);
-        note(`node loss load: ${describeLoad(report)}`);
+        const windowMs = (endpointsGoneAt || Date.now()) - t0;
+        const inWindow = load.timeline.filter((e) => e.at >= t0 && e.at <= t0 + windowMs + 5000);
+        note(`node loss load: ${describeLoad(report)}; until the endpoints were clean (+5 s): ${inWindow.filter((e) => !e.ok).length} failed of ${inWindow.length} (${lost.length} of ${pods.length} endpoints dead; each failure is a 5 s client timeout); failures: ${[...new Set(report.failures)].slice(0, 3).join("; ")}`);
         // Bring the node back: link up, forwarder on; it turns Ready and its old pods go.
         await relink();
         ok(await run("kill", ["-CONT", String(fwd)]), "SIGCONT the forwarder");
@@ -407,13 +411,13 @@ function rssKiB(pid: number): number {
 }
 
 /**
- * Node c's link back up. Setting the host's veth end down also removed the route to node c's
- * pod CIDR through it (the kernel drops routes whose device goes down); put it back as
- * local/cluster/nodes.sh made it (node i = 3: pods 10.244.2.0/24 via 10.250.3.2).
+ * Node c's link back up. Setting its end down also removed its default route (the kernel drops
+ * routes whose device goes down); put it back as local/cluster/nodes.sh made it (node i = 3:
+ * default via the host's 10.250.3.1).
  */
 async function relink(): Promise<void> {
-    ok(await run("ip", ["link", "set", "tfn3-h", "up"]), "ip link set tfn3-h up");
-    ok(await run("ip", ["route", "replace", "10.244.2.0/24", "via", "10.250.3.2", "dev", "tfn3-h"]), "ip route replace 10.244.2.0/24");
+    ok(await run("nsenter", ["--net=/run/netns/tfn3", "ip", "link", "set", "tfn3-n", "up"]), "ip link set tfn3-n up");
+    ok(await run("nsenter", ["--net=/run/netns/tfn3", "ip", "route", "replace", "default", "via", "10.250.3.1"]), "ip route replace default");
 }
 
 /** The pid of an extra node's API forwarder (local/cluster/nodes.sh), from its ledger record. */
