@@ -145,18 +145,13 @@ componentsPatches:
       # The node's name is not in DNS here; its InternalIP is what to dial.
       - { key: kubelet-preferred-address-types, value: InternalIP }
 YAML
-  # Several nodes (--nodes N, fixed at the cluster's creation), so that losing one behaves as
-  # on a real cluster (test/e2e/zones.test.ts measures it; README "Several nodes"):
-  #  - the node lifecycle controller at Kubernetes' own defaults (grace 50 s, period 5 s), which
-  #    EKS runs too: kwok sets 3m20s / 25s for its simulated nodes, and a lost node's pods then
-  #    stayed in the Service's endpoints for 212 s (measured);
-  #  - pods without their own not-ready/unreachable tolerations get 30 s instead of the API
-  #    server's (and EKS's) 300 s, so a lost node's pods are replaced within the e2e's budget.
-  #    That is the value README recommends for the app's pods in prod.
+  # Several nodes (--nodes N, fixed at the cluster's creation): the node lifecycle controller at
+  # Kubernetes' own defaults (grace 50 s, period 5 s; EKS does not let them be changed), so
+  # that losing a node behaves as on a real cluster. kwok sets 3m20s / 25s for its simulated
+  # nodes: a lost node's pods then stayed in the Service's endpoints for 212 s (measured by
+  # test/e2e/zones.test.ts; README "Several nodes").
   if ((NODES > 1)); then
     cat >> "$f" <<YAML
-      - { key: default-not-ready-toleration-seconds, value: "30" }
-      - { key: default-unreachable-toleration-seconds, value: "30" }
   - name: kube-controller-manager
     extraArgs:
       - { key: node-monitor-grace-period, value: 50s }
