@@ -277,6 +277,8 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         const lostIps = new Set(lost.map((p) => p.status.podIP as string));
         assert.ok(lost.length >= 1, `pods on ${NODE_C}`);
         const tol = (lost[0].spec.tolerations ?? []).filter((x: Json) => /not-ready|unreachable/.test(x.key)).map((x: Json) => `${x.key.split("/")[1]} ${x.tolerationSeconds} s`);
+        // The stack's app.nodeLossTolerationSeconds (30), through the chart, not the API server's 300.
+        assert.deepStrictEqual(tol, ["not-ready 30 s", "unreachable 30 s"]);
         const kcm = await controllerManagerFlag("node-monitor-grace-period");
         const load = new LoadGenerator(`http://${svc}/v1/roundtrip`, 4, 20);
         await sleep(3000);
