@@ -282,14 +282,14 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         const kcm = await controllerManagerFlag("node-monitor-grace-period");
         const load = new LoadGenerator(`http://${svc}/v1/roundtrip`, 4, 20);
         await sleep(3000);
-        // The node's network is gone: its end of the link down inside its namespace (the host's
-        // routes to it stay, so packets to its pods and kubelet vanish and clients time out, as
-        // with a dead EC2 instance), and its path to the API server frozen (the forwarder is
-        // a host process, the link does not carry it).
+        // The node's network is gone: the host's end of its link down (its pods and kubelet
+        // unreachable; the kernel also drops the route to its pod CIDR, so clients fail fast with
+        // "no route" rather than time out), and its path to the API server frozen (the
+        // forwarder is a host process, the link does not carry it).
         const fwd = forwarderPid(t.stateDir, "tfn3");
         assert.ok(fwd, "the forwarder of tfn3 runs");
         const t0 = Date.now();
-        ok(await run("nsenter", ["--net=/run/netns/tfn3", "ip", "link", "set", "tfn3-n", "down"]), "ip link set tfn3-n down");
+        ok(await run("ip", ["link", "set", "tfn3-h", "down"]), "ip link set tfn3-h down");
         ok(await run("kill", ["-STOP", String(fwd)]), "SIGSTOP the forwarder");
         let notReadyAt = 0, endpointsGoneAt = 0, replacedAt = 0;
         const end = t0 + 5 * 60_000;
@@ -310,7 +310,7 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         note(`node loss of ${NODE_C} (${lost.length} pods; node-monitor-grace-period ${kcm ?? "default"}, pod tolerations ${tol.join(", ") || "none"}): node NotReady after ${secs(notReadyAt - t0)} s; lost pods out of the endpoints after ${secs(endpointsGoneAt - t0)} s; replacements Ready after ${secs(replacedAt - t0)} s; last failed request ${lastFail ? secs(lastFail - t0) + " s" : "none"}`);
         const windowMs = (endpointsGoneAt || Date.now()) - t0;
         const inWindow = load.timeline.filter((e) => e.at >= t0 && e.at <= t0 + windowMs + 5000);
-        note(`node loss load: ${describeLoad(report)}; until the endpoints were clean (+5 s): ${inWindow.filter((e) => !e.ok).length} failed of ${inWindow.length} (${lost.length} of ${pods.length} endpoints dead; each failure is a 5 s client timeout); failures: ${[...new Set(report.failures)].slice(0, 3).join("; ")}`);
+        note(`node loss load: ${describeLoad(report)}; until the endpoints were clean (+5 s): ${inWindow.filter((e) => !e.ok).length} failed of ${inWindow.length} (${lost.length} of ${pods.length} endpoints dead); kinds: ${[...new Set(report.failures)].slice(0, 3).join("; ")}; failures after the endpoints were clean at +${failedAt.filter((a) => a > endpointsGoneAt).slice(0, 12).map((a) => secs(a - t0)).join(", ")} s`);
         // Bring the node back: link up, forwarder on; it turns Ready and its old pods go.
         await relink();
         ok(await run("kill", ["-CONT", String(fwd)]), "SIGCONT the forwarder");
@@ -335,22 +335,28 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         await sleep(2000);
         const t0 = Date.now();
         await kubectlOk(["taint", "node", NODE_B, "zone-outage=true:NoExecute"]);
-        env.ZONES_ROLLOUT = "1";
-        await up(await stackConfig());
-        const pods = await waitFor("the rollout to finish with the zone out", async () => {
-            const ready = await allReady(3);
-            return ready?.every((p) => !old.has(p.metadata.name)) ? ready : undefined;
-        }, 300_000, 1000);
-        const rolloutMs = Date.now() - t0;
-        await sleep(2000);
-        const report = await load.stop();
+        let pods: Json[];
+        let rolloutMs: number;
+        let report: Awaited<ReturnType<LoadGenerator["stop"]>>;
+        try {
+            env.ZONES_ROLLOUT = "1";
+            await up(await stackConfig());
+            pods = await waitFor("the rollout to finish with the zone out", async () => {
+                const ready = await allReady(3);
+                return ready?.every((p) => !old.has(p.metadata.name)) ? ready : undefined;
+            }, 300_000, 1000);
+            rolloutMs = Date.now() - t0;
+            await sleep(2000);
+        } finally {
+            report = await load.stop();
+            await t.kubectl(["taint", "node", NODE_B, "zone-outage-"]);
+        }
         const c = await perZone(pods);
         note(`zone us-east-1b out (NoExecute taint) + rollout (pulumi up): ${pods.length} pods Ready in ${secs(rolloutMs)} s, per zone ${JSON.stringify(c)}`);
         note(`zone outage load: ${describeLoad(report)}`);
         assert.strictEqual(c["us-east-1b"], 0, "nothing in the zone that is out");
         assert.ok(skew(c, ["us-east-1a", "us-east-1c"]) <= 1, "spread over the two zones left (the tainted node is not a domain: nodeTaintsPolicy Honor)");
         assert.strictEqual(report.failed, 0, `failed requests: ${report.failures.join("; ")}`);
-        await kubectlOk(["taint", "node", NODE_B, "zone-outage-"]);
     });
 
     it("5. cordon, then uncordon: new pods avoid the cordoned node, and after uncordon a rollout is back in three zones", async function () {
@@ -365,8 +371,12 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         };
         const load = new LoadGenerator(`http://${svc}/v1/roundtrip`, 4, 20);
         await kubectlOk(["cordon", NODE_C]);
-        const cordoned = await perZone(await restart("a rollout with us-east-1c cordoned"));
-        await kubectlOk(["uncordon", NODE_C]);
+        let cordoned: Record<string, number>;
+        try {
+            cordoned = await perZone(await restart("a rollout with us-east-1c cordoned"));
+        } finally {
+            await t.kubectl(["uncordon", NODE_C]);
+        }
         const t0 = Date.now();
         const back = await perZone(await restart("a rollout after the uncordon"));
         const backMs = Date.now() - t0;
@@ -414,13 +424,13 @@ function rssKiB(pid: number): number {
 }
 
 /**
- * Node c's link back up. Setting its end down also removed its default route (the kernel drops
- * routes whose device goes down); put it back as local/cluster/nodes.sh made it (node i = 3:
- * default via the host's 10.250.3.1).
+ * Node c's link back up. Setting the host's end down also removed the route to node c's pod
+ * CIDR (the kernel drops routes whose device goes down); put it back as local/cluster/nodes.sh
+ * made it (node i = 3: pods 10.244.2.0/24 via 10.250.3.2).
  */
 async function relink(): Promise<void> {
-    ok(await run("nsenter", ["--net=/run/netns/tfn3", "ip", "link", "set", "tfn3-n", "up"]), "ip link set tfn3-n up");
-    ok(await run("nsenter", ["--net=/run/netns/tfn3", "ip", "route", "replace", "default", "via", "10.250.3.1"]), "ip route replace default");
+    ok(await run("ip", ["link", "set", "tfn3-h", "up"]), "ip link set tfn3-h up");
+    ok(await run("ip", ["route", "replace", "10.244.2.0/24", "via", "10.250.3.2", "dev", "tfn3-h"]), "ip route replace 10.244.2.0/24");
 }
 
 /** The pid of an extra node's API forwarder (local/cluster/nodes.sh), from its ledger record. */
@@ -435,7 +445,8 @@ async function controllerManagerFlag(flag: string): Promise<string | undefined> 
         try {
             if (!fs.readlinkSync(`/proc/${p}/exe`).endsWith("/kube-controller-manager")) continue;
             const args = fs.readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-            const hit = args.find((a) => a.startsWith(`--${flag}=`));
+            // The last one counts (kwok's own flags come first, cluster.sh's patches after them).
+            const hit = args.filter((a) => a.startsWith(`--${flag}=`)).pop();
             return hit ? hit.split("=")[1] : undefined;
         } catch {
             // gone meanwhile
