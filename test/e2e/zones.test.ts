@@ -255,6 +255,7 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         watching = false;
         await watch;
         const report = await load.stop();
+        await kubectlOk(["uncordon", NODE_B]);
         ok(drain, "kubectl drain");
         const ev = Object.values(evictedAt).sort((a, b) => a - b);
         const firstReady = Math.min(...Object.values(readyAt));
@@ -267,7 +268,6 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         assert.ok(ev[1] >= firstReady - 400, `second eviction at +${secs(ev[1] - t0)} s, before any replacement was Ready (+${secs(firstReady - t0)} s)`);
         assert.deepStrictEqual(after.filter((p) => p.spec.nodeName === NODE_B).map((p) => p.metadata.name), [], "no pod left on the drained node");
         assert.strictEqual(report.failed, 0, `failed requests: ${report.failures.join("; ")}`);
-        await kubectlOk(["uncordon", NODE_B]);
     });
 
     it("3. node loss (its link cut): failed requests, seconds until the lost pods leave the endpoints and until replacements are Ready", async function () {
