@@ -142,8 +142,8 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         this.timeout(5 * 60_000);
         if (!t) return;
         // Whatever a failed scenario left: the node's link back, before `down` stops everything.
+        await relink().catch(() => undefined);
         if (fs.existsSync("/run/netns/tfn3")) {
-            await relink().catch(() => undefined);
             const fwd = forwarderPid(t.stateDir, "tfn3");
             if (fwd) await run("kill", ["-CONT", String(fwd)]);
         }
@@ -282,14 +282,14 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         const kcm = await controllerManagerFlag("node-monitor-grace-period");
         const load = new LoadGenerator(`http://${svc}/v1/roundtrip`, 4, 20);
         await sleep(3000);
-        // The node's network is gone: the host's end of its link down (its pods and kubelet
-        // unreachable; the kernel also drops the route to its pod CIDR, so clients fail fast with
-        // "no route" rather than time out), and its path to the API server frozen (the
-        // forwarder is a host process, the link does not carry it).
+        // The node's network is gone: everything through its link dropped on the host (routes
+        // stay, so packets to its pods and kubelet vanish and clients time out, as with a dead
+        // EC2 instance), and its path to the API server frozen (the forwarder is a host
+        // process, the link does not carry it).
         const fwd = forwarderPid(t.stateDir, "tfn3");
         assert.ok(fwd, "the forwarder of tfn3 runs");
         const t0 = Date.now();
-        ok(await run("ip", ["link", "set", "tfn3-h", "down"]), "ip link set tfn3-h down");
+        await cutLink();
         ok(await run("kill", ["-STOP", String(fwd)]), "SIGSTOP the forwarder");
         let notReadyAt = 0, endpointsGoneAt = 0, replacedAt = 0;
         const end = t0 + 5 * 60_000;
@@ -310,7 +310,7 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         note(`node loss of ${NODE_C} (${lost.length} pods; node-monitor-grace-period ${kcm ?? "default"}, pod tolerations ${tol.join(", ") || "none"}): node NotReady after ${secs(notReadyAt - t0)} s; lost pods out of the endpoints after ${secs(endpointsGoneAt - t0)} s; replacements Ready after ${secs(replacedAt - t0)} s; last failed request ${lastFail ? secs(lastFail - t0) + " s" : "none"}`);
         const windowMs = (endpointsGoneAt || Date.now()) - t0;
         const inWindow = load.timeline.filter((e) => e.at >= t0 && e.at <= t0 + windowMs + 5000);
-        note(`node loss load: ${describeLoad(report)}; until the endpoints were clean (+5 s): ${inWindow.filter((e) => !e.ok).length} failed of ${inWindow.length} (${lost.length} of ${pods.length} endpoints dead); kinds: ${[...new Set(report.failures)].slice(0, 3).join("; ")}; failures after the endpoints were clean at +${failedAt.filter((a) => a > endpointsGoneAt).slice(0, 12).map((a) => secs(a - t0)).join(", ")} s`);
+        note(`node loss load: ${describeLoad(report)}; until the endpoints were clean (+5 s): ${inWindow.filter((e) => !e.ok).length} failed of ${inWindow.length} (${lost.length} of ${pods.length} endpoints dead; a failure there is a 5 s client timeout); kinds: ${[...new Set(report.failures)].slice(0, 3).join("; ")}; failures after the endpoints were clean at +${failedAt.filter((a) => a > endpointsGoneAt).slice(0, 12).map((a) => secs(a - t0)).join(", ")} s`);
         // Bring the node back: link up, forwarder on; it turns Ready and its old pods go.
         await relink();
         ok(await run("kill", ["-CONT", String(fwd)]), "SIGCONT the forwarder");
@@ -424,13 +424,18 @@ function rssKiB(pid: number): number {
 }
 
 /**
- * Node c's link back up. Setting the host's end down also removed the route to node c's pod
- * CIDR (the kernel drops routes whose device goes down); put it back as local/cluster/nodes.sh
- * made it (node i = 3: pods 10.244.2.0/24 via 10.250.3.2).
+ * Node c's link (veth tfn3-h, local/cluster/nodes.sh) cut: every packet through it dropped by
+ * the host, in all directions. Not `ip link set down`: that also deletes the routes through it,
+ * and the host then sent node c's pod traffic to its default gateway (answered "404" there).
  */
+const CUT_RULES = [["OUTPUT", "-o"], ["FORWARD", "-o"], ["FORWARD", "-i"], ["INPUT", "-i"]]
+    .map(([chain, dir]) => [chain, dir, "tfn3-h", "-m", "comment", "--comment", "taskflow e2e zones: node c link cut", "-j", "DROP"]);
+async function cutLink(): Promise<void> {
+    for (const r of CUT_RULES) ok(await run("iptables", ["-w", "-I", ...r]), `iptables -I ${r.join(" ")}`);
+}
+/** Node c's link back: the cut's rules deleted (each as often as it is there). */
 async function relink(): Promise<void> {
-    ok(await run("ip", ["link", "set", "tfn3-h", "up"]), "ip link set tfn3-h up");
-    ok(await run("ip", ["route", "replace", "10.244.2.0/24", "via", "10.250.3.2", "dev", "tfn3-h"]), "ip route replace 10.244.2.0/24");
+    for (const r of CUT_RULES) while ((await run("iptables", ["-w", "-D", ...r])).code === 0) { /* until gone */ }
 }
 
 /** The pid of an extra node's API forwarder (local/cluster/nodes.sh), from its ledger record. */
