@@ -58,6 +58,7 @@ export interface ChartValues {
     ingress?: NonNullable<AppConfig["ingress"]>;
     podDisruptionBudget?: Omit<NonNullable<AppConfig["podDisruptionBudget"]>, "minAvailable"> & { minAvailable?: number | string };
     topologySpread?: NonNullable<AppConfig["topologySpread"]>;
+    tolerations?: { key: string; operator: "Exists"; effect: "NoExecute"; tolerationSeconds: number }[];
     config?: Record<string, string>;
     migrations?: NonNullable<AppConfig["migrations"]>;
     networkPolicy?: NonNullable<AppConfig["networkPolicy"]> & { redisEgressTo?: { ipBlock: { cidr: string } }[] };
@@ -165,6 +166,9 @@ export function buildChartValues(config: Config, infra: ChartInfra): ChartValues
         ingress: app.ingress && compact({ ...app.ingress, annotations: ingressAnnotations(app) }),
         podDisruptionBudget: app.podDisruptionBudget && pdbValues(app.podDisruptionBudget),
         topologySpread: app.topologySpread && compact(app.topologySpread),
+        tolerations: app.nodeLossTolerationSeconds === undefined ? undefined
+            : ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"].map((key) =>
+                ({ key, operator: "Exists" as const, effect: "NoExecute" as const, tolerationSeconds: app.nodeLossTolerationSeconds as number })),
         config: app.env,
         migrations: app.migrations && compact(app.migrations),
         networkPolicy,

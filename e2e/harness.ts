@@ -84,8 +84,10 @@ export class LocalTarget {
         return ok(await this.clusterSh(["up"]), "cluster.sh up");
     }
 
-    static async start(cluster = "taskflow-e2e", stack = "dev"): Promise<LocalTarget> {
+    /** `env` on top of the target's own for every command (e.g. TASKFLOW_NODES=3 for `cluster.sh up`). */
+    static async start(cluster = "taskflow-e2e", stack = "dev", env: NodeJS.ProcessEnv = {}): Promise<LocalTarget> {
         const t = LocalTarget.create(cluster, stack);
+        Object.assign(t.env, env);
         await t.up();
         const init = ok(await run("bash", [path.join(PROJECT_ROOT, "local/stack.sh"), "init", t.stack], { env: t.env }), "local-stack.sh init");
         t.salt = fs.readFileSync(init.stdout.trim(), "utf8").match(/^encryptionsalt: (.*)$/m)?.[1] ?? "";

@@ -25,8 +25,9 @@ const lines = (s: string) => s.split("\n").map((l) => l.trim()).filter(Boolean);
 export function clusterPids(stateDir: string): Set<number> {
     const pids = new Set<number>();
     const ledger = path.join(stateDir, "ledger");
-    const pidDir = path.join(ledger, "pids");
-    if (fs.existsSync(pidDir)) {
+    // Node 1's records, and those of every extra node (cluster.sh up --nodes N: ledger/nodes/tfn<i>).
+    const pidDirs = [path.join(ledger, "pids"), ...extraNodeLedgers(stateDir).map((l) => path.join(l, "pids"))];
+    for (const pidDir of pidDirs.filter((d) => fs.existsSync(d))) {
         for (const f of fs.readdirSync(pidDir)) pids.add(Number(fs.readFileSync(path.join(pidDir, f), "utf8").split(" ")[0]));
     }
     const created = path.join(ledger, "created");
@@ -35,7 +36,7 @@ export function clusterPids(stateDir: string): Set<number> {
         try {
             if (!bins.has(fs.readlinkSync(`/proc/${p}/exe`))) continue;
             const cmd = fs.readFileSync(`/proc/${p}/cmdline`, "utf8");
-            if (cmd.includes(`${stateDir}/`) || cmd.includes(`${NODE_RUN}/`)) pids.add(Number(p));
+            if (cmd.includes(`${stateDir}/`) || cmd.includes(`${NODE_RUN}/`) || /\/run\/netns\/tfn\d+\0|\/run\/tfn\d+\//.test(cmd)) pids.add(Number(p));
         } catch {
             // the process exited meanwhile
         }
@@ -43,7 +44,20 @@ export function clusterPids(stateDir: string): Set<number> {
     return pids;
 }
 
+/** The ledgers of a cluster's extra nodes (local/cluster/nodes.sh), live or after `down` (ledger.done). */
+export function extraNodeLedgers(stateDir: string): string[] {
+    const dir = [path.join(stateDir, "ledger", "nodes"), path.join(stateDir, "ledger.done", "nodes")].find((d) => fs.existsSync(d));
+    return dir ? fs.readdirSync(dir).map((n) => path.join(dir, n)) : [];
+}
+
+/** The network namespaces of a cluster's extra nodes that exist now (tfn2, tfn3, ...). */
+export function extraNodeNetns(stateDir: string): string[] {
+    return extraNodeLedgers(stateDir).map((l) => path.basename(l)).filter((n) => fs.existsSync(`/run/netns/${n}`));
+}
+
 export interface ListeningSocket {
+    /** The network namespace the socket lives in: "host", or an extra node's (tfn2, ...). */
+    readonly netns: string;
     readonly proto: string;
     readonly address: string;
     readonly port: number;
@@ -51,17 +65,23 @@ export interface ListeningSocket {
     readonly pid: number;
 }
 
-/** Every listening TCP socket and bound UDP socket of `pids` (`ss -H -ltunp`). */
-export function listeningSockets(pids: Set<number>): ListeningSocket[] {
+/**
+ * Every listening TCP socket and bound UDP socket of `pids` (`ss -H -ltunp`), in the host's
+ * network namespace and in each of `netns` (an extra node's: its loopback is its own, reachable
+ * from inside that namespace only).
+ */
+export function listeningSockets(pids: Set<number>, netns: string[] = []): ListeningSocket[] {
     const found: ListeningSocket[] = [];
-    for (const l of lines(out("ss", ["-H", "-ltunp"]))) {
+    const tables: Array<[string, string]> = [["host", out("ss", ["-H", "-ltunp"])],
+        ...netns.map((n): [string, string] => [n, out("nsenter", [`--net=/run/netns/${n}`, "ss", "-H", "-ltunp"])])];
+    for (const [ns, table] of tables) for (const l of lines(table)) {
         const cols = l.split(/\s+/);
         const local = cols[4];
         const i = local.lastIndexOf(":");
         const address = local.slice(0, i).replace(/^\[|\]$/g, "").replace(/%.*$/, "");
         for (const m of l.matchAll(/\("([^"]+)",pid=(\d+)/g)) {
             const pid = Number(m[2]);
-            if (pids.has(pid)) found.push({ proto: cols[0], address, port: Number(local.slice(i + 1)), process: exeName(pid) ?? m[1], pid });
+            if (pids.has(pid)) found.push({ netns: ns, proto: cols[0], address, port: Number(local.slice(i + 1)), process: exeName(pid) ?? m[1], pid });
         }
     }
     return found;

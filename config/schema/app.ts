@@ -87,6 +87,14 @@ export const appSchema = z.strictObject({
             terminationGracePeriodSeconds: int(1, 600).optional(),
         })
         .optional(),
+    /**
+     * Seconds the app's pods stay bound to a node that is NotReady or unreachable before they are
+     * evicted and replaced elsewhere (chart `tolerations`: node.kubernetes.io/not-ready and
+     * /unreachable, NoExecute). Unset keeps the API server's default, 300 s. The lost pods leave
+     * the Service's endpoints when the node turns NotReady either way; this decides when the
+     * capacity comes back (e2e/zones.test.ts measures both).
+     */
+    nodeLossTolerationSeconds: int(0, 3600).optional(),
     /** User and group IDs of every pod (chart `podSecurityContext`); the restricted profile stays. */
     podSecurityContext: z.strictObject({ runAsUser: id.optional(), runAsGroup: id.optional(), fsGroup: id.optional() }).optional(),
     servicePort: int(1, 65535).optional(),

@@ -3,23 +3,29 @@
 # tools-dir binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler), and one
 # REAL node (local/cluster/node.sh): containerd + runc, a kubelet, kube-proxy, CoreDNS and
 # kube-router's NetworkPolicy firewall, running real containers from locally built images.
-# No downloads, no registry.
+# With --nodes N (or TASKFLOW_NODES=N), nodes 2..N more real nodes, each in its own network
+# namespace with its own containerd, kubelet, kube-proxy and firewall, zones us-east-1a/b/c...
+# (local/cluster/nodes.sh). No downloads, no registry.
 #
-#   bash local/cluster/cluster.sh up        # start (or keep) the cluster; writes $STATE/kubeconfig
-#   bash local/cluster/cluster.sh status    # what runs, its node, and anything of ours left on the host
+#   bash local/cluster/cluster.sh up [--nodes N]  # start (or keep) the cluster; writes $STATE/kubeconfig
+#                                     # (N = 1 by default, as `npm start` runs it; up to 9)
+#   bash local/cluster/cluster.sh status    # what runs, every node, and anything of ours left on the host
 #   bash local/cluster/cluster.sh down      # stop and remove what this cluster's `up` created (its
 #                                     # ledger), restore the kernel settings it changed
-#   bash local/cluster/cluster.sh check     # can this host run the real node? (prints why not)
+#   bash local/cluster/cluster.sh check [--nodes N]  # can this host run N real nodes? (prints why not)
 #   bash local/cluster/cluster.sh leftovers # one line per thing of ours still on the host
 #
 # Environment: TASKFLOW_STATE_DIR (default .state/ in the project) holds the cluster's files and
-# its kubeconfig; TASKFLOW_CLUSTER (default "taskflow") names it. One real node per host.
+# its kubeconfig; TASKFLOW_CLUSTER (default "taskflow") names it. One local cluster (with its
+# 1..N nodes) per host.
 # TASKFLOW_KEEP_FAILED=1 keeps a cluster whose `up` failed (otherwise it is removed).
 #
 # Safe on a person's machine (local/cluster/ledger.sh, netfilter.sh):
 #   - every control-plane port listens on 127.0.0.1 only; beyond loopback there is only the
 #     kubelet's 10250 on the node IP (the API server dials it there for logs/exec/port-forward;
 #     client certificates only) and CoreDNS on the pod bridge's gateway (the pods' resolver);
+#     extra nodes reach the API server through a forwarder listening on their own namespace's
+#     loopback (nodes.sh), so `--nodes` opens nothing more but each kubelet's 10250;
 #   - `up` writes a ledger as it creates things; `down` removes what the ledger lists and what
 #     hangs off it, never anything matched by name, and does nothing without a ledger;
 #   - pids are checked against the process's start time and executable before any signal;
@@ -60,6 +66,8 @@ source "$root/local/cluster/ledger.sh"
 source "$root/local/cluster/netfilter.sh"
 # shellcheck source=SCRIPTDIR/node.sh
 source "$root/local/cluster/node.sh"
+# shellcheck source=SCRIPTDIR/nodes.sh
+source "$root/local/cluster/nodes.sh"
 # Its discovery cache in the state dir too: by default kubectl creates ~/.kube/cache.
 kubectl() { "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" --cache-dir "$STATE/kube-cache" "$@"; }
 
@@ -137,6 +145,19 @@ componentsPatches:
       # The node's name is not in DNS here; its InternalIP is what to dial.
       - { key: kubelet-preferred-address-types, value: InternalIP }
 YAML
+  # Several nodes (--nodes N, fixed at the cluster's creation): the node lifecycle controller at
+  # Kubernetes' own defaults (grace 50 s, period 5 s; EKS does not let them be changed), so
+  # that losing a node behaves as on a real cluster. kwok sets 3m20s / 25s for its simulated
+  # nodes: a lost node's pods then stayed in the Service's endpoints for 212 s (measured by
+  # e2e/zones.test.ts; README "Several nodes").
+  if ((NODES > 1)); then
+    cat >> "$f" <<YAML
+  - name: kube-controller-manager
+    extraArgs:
+      - { key: node-monitor-grace-period, value: 50s }
+      - { key: node-monitor-period, value: 5s }
+YAML
+  fi
   echo "$f"
 }
 
@@ -145,9 +166,12 @@ up() {
   local t0=$SECONDS why
   why=$(node_check)
   [[ -z $why ]] || { log "this host cannot run the real node: $why"; return 4; }
+  why=$(nodes_check "$NODES")
+  [[ -z $why ]] || { log "$why"; return 4; }
   lock
   # Refusals come before anything is created, so they change nothing.
   why=$(node_preflight); [[ -z $why ]] || { log "$why"; return 1; }
+  why=$(nodes_preflight "$NODES"); [[ -z $why ]] || { log "$why"; return 1; }
   # shellcheck source=SCRIPTDIR/../toolchain/tools.sh
   source "$root/local/toolchain/tools.sh" cluster node >/dev/null || exit 1
   # (the whole list first: grep -m1 closing the pipe early would fail the pipeline)
@@ -188,7 +212,11 @@ up() {
   local i
   for i in $(seq 60); do api_ready && break; sleep 1; done
   api_ready || { log "the API server did not become ready; logs: $KWOK_CLUSTER_DIR/logs/kube-apiserver.log"; return 1; }
+  # Before the first pod's netns (issue 24): /run/netns a mount point of its own.
+  ((NODES == 1)) || nodes_prepare_netns_dir
   node_up || { log "the real node did not start; its logs are in $STATE/node/"; return 1; }
+  NODES_READY_SECONDS=0
+  nodes_up "$NODES" || return 1
   # The ServiceAccount admission plugin refuses pods until their namespace's default
   # ServiceAccount exists; wait for the controller-manager to create it in `default`.
   for i in $(seq 60); do kubectl get serviceaccount default -n default >/dev/null 2>&1 && break; sleep 1; done
@@ -197,7 +225,11 @@ up() {
   # waits for it (found when the merged tree's e2e hung in down).
   run_clean bash "$root/local/cluster/metrics-server.sh" up || { log "metrics-server did not start"; return 1; }
   trap - EXIT INT TERM
-  log "cluster '$CLUSTER' ready in $((SECONDS - t0))s (the node ${NODE_READY_SECONDS}s of it); KUBECONFIG=$KUBECONFIG_OUT"
+  if ((NODES > 1)); then
+    log "cluster '$CLUSTER' ready in $((SECONDS - t0))s ($NODES nodes: node 1 ${NODE_READY_SECONDS}s, nodes 2..$NODES ${NODES_READY_SECONDS}s of it); KUBECONFIG=$KUBECONFIG_OUT"
+  else
+    log "cluster '$CLUSTER' ready in $((SECONDS - t0))s (the node ${NODE_READY_SECONDS}s of it); KUBECONFIG=$KUBECONFIG_OUT"
+  fi
 }
 
 # An `up` that failed (or was interrupted) removes what it created (review m14), after keeping
@@ -241,7 +273,10 @@ teardown() { # everything the ledger lists; the ledger stays as $LEDGER_DIR.done
   # Parts in their own files, each stopping only what its own pid file / ledger names.
   bash "$root/local/cluster/metrics-server.sh" down || true
   [[ ! -f $STATE/standin/ledger ]] || bash "$root/local/standin/elasticache.sh" down || true
+  # Extra nodes first: node 1's node_down removes host-wide things they hang off (TFN-NODES).
+  nodes_down
   node_down
+  nodes_release_netns_dir
   cp_stop
   log "deleting cluster '$CLUSTER' ..."
   rm -rf "$KWOK_CLUSTER_DIR" "$KUBECONFIG_OUT" "$KUBECONFIG_OUT.tmp"
@@ -275,6 +310,7 @@ leftovers() {
   done
   scan_procs
   node_leftovers
+  nodes_leftovers
   local k before ours now
   while read -r k before; do
     ours=$(ledger_list sysctl-ours | awk -v k="$k" '$1 == k { sub(/^[^ ]+ /, ""); v = $0 } END { print v }')
@@ -304,15 +340,27 @@ status() {
   for p in "${CP_PROCS[@]}"; do
     if pidrec_check "$LEDGER_DIR/pids/$p.pid"; then echo "  $p: running (pid $(pidrec_pid "$LEDGER_DIR/pids/$p.pid"))"; else echo "  $p: stopped"; fi
   done
-  if node_mine; then node_status; else echo "  real node: $( (node_owner || echo none) | sed 's/^/owned by /')"; fi
+  if node_mine; then echo "  node $NODE_NAME (host network, zone $NODE_ZONE):"; node_status | sed 's/^/  /'; nodes_status; else echo "  real node: $( (node_owner || echo none) | sed 's/^/owned by /')"; fi
   cp_running || return 3
 }
 
-case ${1:-} in
+cmd=${1:-}; shift || true
+NODES=${TASKFLOW_NODES:-1}
+while (($#)); do
+  case $1 in
+    --nodes) NODES=${2:-}; shift 2 || { echo "--nodes needs a number" >&2; exit 2; } ;;
+    --nodes=*) NODES=${1#--nodes=}; shift ;;
+    *) echo "unknown argument: $1 (usage: $0 up|check [--nodes N])" >&2; exit 2 ;;
+  esac
+done
+if [[ $cmd == up || $cmd == check ]] && { ! [[ $NODES =~ ^[0-9]+$ ]] || ((10#$NODES < 1 || 10#$NODES > NODES_MAX)); }; then
+  echo "--nodes / TASKFLOW_NODES must be a number 1..$NODES_MAX (got '$NODES')" >&2; exit 2
+fi
+case $cmd in
   up) up ;;
   down) down ;;
   status) status ;;
-  check) why=$(node_check); if [[ -n $why ]]; then echo "$why"; exit 4; fi ;;
+  check) why=$(node_check); [[ -n $why ]] || why=$(nodes_check "$NODES"); if [[ -n $why ]]; then echo "$why"; exit 4; fi ;;
   leftovers) leftovers | sort -u ;;
-  *) echo "usage: $0 up|down|status|check|leftovers" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|check|leftovers  (up and check: [--nodes N])" >&2; exit 2 ;;
 esac

@@ -39,6 +39,11 @@ describe("chart values (pure function)", () => {
         // maxUnavailable clears the chart's default minAvailable (one of the two; review m9).
         assert.deepStrictEqual(v.podDisruptionBudget, { enabled: true, maxUnavailable: 1, minAvailable: "" });
         assert.strictEqual(v.topologySpread?.whenUnsatisfiable, "DoNotSchedule");
+        // Issue 24: a lost node's pods replaced after 30 s, not the API server's 300 s.
+        assert.deepStrictEqual(v.tolerations, [
+            { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 30 },
+            { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 30 },
+        ]);
         assert.strictEqual(v.ingress?.className, "alb");
         assert.deepStrictEqual(v.config, { NODE_ENV: "production", LOG_LEVEL: "info" });
         assert.strictEqual(v.fullnameOverride, "taskflow-api");
