@@ -14,12 +14,11 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
-import { describeLoad, LoadGenerator, LocalTarget, ok, PROJECT_ROOT, run, RunResult, skipUnlessRealNode, waitFor } from "./harness";
+import { describeLoad, LoadGenerator, LocalTarget, ok, run, RunResult, skipUnlessRealNode, waitFor } from "./harness";
+import { REHEARSAL_STACK, RehearsalStack } from "./rehearsal-stack";
 
-const STACK = "rehearsal";
-const STANDIN = path.join(PROJECT_ROOT, "local/standin/elasticache.sh");
+const STACK = REHEARSAL_STACK;
 const NODES = ["10.245.0.11", "10.245.0.12", "10.245.0.13"];
-const API_PODS = "app.kubernetes.io/name=taskflow-api,app.kubernetes.io/component=api";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -31,52 +30,31 @@ describe("prod rehearsal: prod's release against the ElastiCache stand-in (real 
     let svc: string;
     let installStarted = 0;
     let installMs = 0;
-    let revision = 0;
 
-    const standin = (args: string[]): Promise<RunResult> => run("bash", [STANDIN, ...args], { env: t.env });
-    const standinDir = () => path.join(t.stateDir, "standin");
+    let r: RehearsalStack;
+    const standin = (args: string[]): Promise<RunResult> => r.standin(args);
+    const standinDir = () => r.standinDir;
     const tokenNow = () => fs.readFileSync(path.join(standinDir(), "token"), "utf8").trim();
 
     // What earlier scenarios changed and later ones keep (a config is always written whole).
     const current: { env: Record<string, string>; authTokenVersion: number } = { env: {}, authTokenVersion: 1 };
 
     /** The committed stack config with `current` and `edit`, plus the stand-in's token and CA as secret values. */
-    async function stackConfig(edit: (c: Json) => void = () => undefined): Promise<string> {
-        const file = t.configFile(`${STACK}-${++revision}`, (c) => {
-            Object.assign(c["taskflow-api:app"].env, current.env);
-            c["taskflow-api:redis"].authTokenVersion = current.authTokenVersion;
-            edit(c);
-        });
-        const set = ["config", "set", "--stack", STACK, "--config-file", file, "--non-interactive", "--secret", "--path"];
-        // The token through stdin, never argv.
-        ok(await run("bash", ["-c", 'pulumi "${@:2}" < "$1"', "_", path.join(standinDir(), "token"), ...set, "taskflow-api:redis.authToken"],
-            { cwd: PROJECT_ROOT, env: t.env }), "pulumi config set redis.authToken");
-        const ca = fs.readFileSync(path.join(standinDir(), "ca.crt"), "utf8");
-        ok(await run("pulumi", [...set, "taskflow-api:redis.caCert", "--", ca], { cwd: PROJECT_ROOT, env: t.env }), "pulumi config set redis.caCert");
-        return file;
-    }
-
-    const up = async (file: string) => ok(await t.pulumi(["up", "--yes", "--skip-preview"], file), "pulumi up --stack rehearsal");
-
-    async function apiPods(): Promise<Json[]> {
-        const list = await t.get<Json>(["pods", "-n", ns, "-l", API_PODS]);
-        return (list?.items ?? []).filter((p: Json) => !p.metadata.deletionTimestamp);
-    }
-    const isReady = (p: Json) => (p.status?.conditions ?? []).some((c: Json) => c.type === "Ready" && c.status === "True");
+    const stackConfig = (edit: (c: Json) => void = () => undefined): Promise<string> => r.config((c) => {
+        Object.assign(c["taskflow-api:app"].env, current.env);
+        c["taskflow-api:redis"].authTokenVersion = current.authTokenVersion;
+        edit(c);
+    });
+    const up = (file: string) => r.up(file);
+    const apiPods = () => r.apiPods();
+    const allReady = (min = 3) => r.allReady(min);
     const restarts = (pods: Json[]) => pods.reduce((n, p) => n + (p.status?.containerStatuses ?? []).reduce((m: number, c: Json) => m + c.restartCount, 0), 0);
-
-    async function allReady(min = 3): Promise<Json[] | undefined> {
-        const dep = await t.get<Json>(["deployment", "taskflow-api", "-n", ns]);
-        const pods = await apiPods();
-        const want = Math.max(min, dep?.spec?.replicas ?? min);
-        const rolled = dep && dep.status?.updatedReplicas === want && dep.status?.readyReplicas === want && (dep.status?.replicas ?? 0) === want;
-        return rolled && pods.length === want && pods.every(isReady) ? pods : undefined;
-    }
 
     before(async function () {
         this.timeout(20 * 60_000);
         await skipUnlessRealNode(this);
         t = await LocalTarget.start("taskflow-rehearsal", STACK);
+        r = new RehearsalStack(t);
         ns = t.namespace;
         ok(await standin(["up"]), "elasticache.sh up");
         const file = await stackConfig();

@@ -24,11 +24,10 @@ import * as http from "http";
 import * as path from "path";
 
 import { describeLoad, LoadGenerator, LocalTarget, ok, PROJECT_ROOT, run, RunResult, skipUnlessRealNode, waitFor } from "./harness";
+import { API_PODS, isReady, REHEARSAL_STACK, RehearsalStack } from "./rehearsal-stack";
 import { clusterPids, diffSnapshots, extraNodeNetns, hostSnapshot, HostSnapshot, isLoopback, listeningSockets } from "./host";
 
-const STACK = "rehearsal";
-const STANDIN = path.join(PROJECT_ROOT, "local/standin/elasticache.sh");
-const API_PODS = "app.kubernetes.io/name=taskflow-api,app.kubernetes.io/component=api";
+const STACK = REHEARSAL_STACK;
 const ZONE = "topology.kubernetes.io/zone";
 const NODE_A = "taskflow-node";
 const NODE_B = "taskflow-node-b";
@@ -43,40 +42,18 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
     let t: LocalTarget;
     let ns: string;
     let svc: string;
-    let revision = 0;
     let clean: HostSnapshot;
     const suiteStart = Date.now();
     const numbers: string[] = [];
     const note = (s: string) => { numbers.push(s); console.log(`      ${s}`); };
 
-    const standin = (args: string[]): Promise<RunResult> => run("bash", [STANDIN, ...args], { env: t.env });
-    const standinDir = () => path.join(t.stateDir, "standin");
+    let r: RehearsalStack;
+    const standin = (args: string[]): Promise<RunResult> => r.standin(args);
     const env: Record<string, string> = {};
-
-    async function stackConfig(): Promise<string> {
-        const file = t.configFile(`${STACK}-${++revision}`, (c) => { Object.assign(c["taskflow-api:app"].env, env); });
-        const set = ["config", "set", "--stack", STACK, "--config-file", file, "--non-interactive", "--secret", "--path"];
-        ok(await run("bash", ["-c", 'pulumi "${@:2}" < "$1"', "_", path.join(standinDir(), "token"), ...set, "taskflow-api:redis.authToken"],
-            { cwd: PROJECT_ROOT, env: t.env }), "pulumi config set redis.authToken");
-        const ca = fs.readFileSync(path.join(standinDir(), "ca.crt"), "utf8");
-        ok(await run("pulumi", [...set, "taskflow-api:redis.caCert", "--", ca], { cwd: PROJECT_ROOT, env: t.env }), "pulumi config set redis.caCert");
-        return file;
-    }
-    const up = async (file: string) => ok(await t.pulumi(["up", "--yes", "--skip-preview"], file), "pulumi up --stack rehearsal");
-
-    const isReady = (p: Json) => (p.status?.conditions ?? []).some((c: Json) => c.type === "Ready" && c.status === "True");
-    async function apiPods(): Promise<Json[]> {
-        const list = await t.get<Json>(["pods", "-n", ns, "-l", API_PODS]);
-        return (list?.items ?? []).filter((p: Json) => !p.metadata.deletionTimestamp);
-    }
-    /** The pods once the Deployment has rolled out `min` (or its replicas, if more) Ready pods. */
-    async function allReady(min = 3): Promise<Json[] | undefined> {
-        const dep = await t.get<Json>(["deployment", "taskflow-api", "-n", ns]);
-        const pods = await apiPods();
-        const want = Math.max(min, dep?.spec?.replicas ?? min);
-        const rolled = dep && dep.status?.updatedReplicas === want && dep.status?.readyReplicas === want && (dep.status?.replicas ?? 0) === want;
-        return rolled && pods.length === want && pods.every(isReady) ? pods : undefined;
-    }
+    const stackConfig = () => r.config((c) => { Object.assign(c["taskflow-api:app"].env, env); });
+    const up = (file: string) => r.up(file);
+    const apiPods = () => r.apiPods();
+    const allReady = (min = 3) => r.allReady(min);
     async function zoneOf(): Promise<Record<string, string>> {
         const nodes = await t.get<Json>(["nodes"]);
         return Object.fromEntries(nodes.items.map((n: Json) => [n.metadata.name, n.metadata.labels[ZONE]]));
@@ -128,6 +105,7 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         clean = hostSnapshot();
         const t0 = Date.now();
         t = await LocalTarget.start("taskflow-zones", STACK, { TASKFLOW_NODES: "3" });
+        r = new RehearsalStack(t);
         note(`cluster.sh up --nodes 3 (with chart-deps and the stack's init): ${secs(Date.now() - t0)} s`);
         ns = t.namespace;
         ok(await standin(["up"]), "elasticache.sh up");
