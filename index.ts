@@ -18,6 +18,6 @@ function loadConfig(): Config {
 const stack = createStack(loadConfig(), { stack: pulumi.getStack() });
 
 // Only the outputs this stack has (dev has no ElastiCache endpoint and no IAM role): an
-// undefined export would make the engine warn on every run. Names and types: README, "Stack
+// undefined export would make the engine warn on every run. Names and types: docs/configuration.md, "Stack
 // outputs".
 export = stackOutputs(stack);

@@ -15,7 +15,7 @@
 #      the pods of that rollout); plus the requests that failed (goal 0) and latency p50/p99.
 #   4. unit suite / bare SDK import (benchmarks/unit-timing.sh). Goal <= 1.5x.
 # staging and prod are not previewed here: they need the AWS provider plugin and AWS
-# credentials, which this offline machine has neither of (see README, "Benchmarks").
+# credentials, which this offline machine has neither of (see docs/tests-and-tools.md, "Benchmarks").
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"

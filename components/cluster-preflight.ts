@@ -1,5 +1,5 @@
 // Preview-time checks of what the release needs from the cluster but does not install itself
-// (README, "Cluster prerequisites"; review m20): the IngressClass the Ingress names (the AWS Load
+// (docs/operations.md, "Cluster prerequisites"; review m20): the IngressClass the Ingress names (the AWS Load
 // Balancer Controller's `alb`) and the resource metrics API an HPA scales on (metrics-server).
 // Each is a read of the live object, which the engine performs during `preview` too: a missing
 // prerequisite fails the preview naming it, instead of an Ingress no controller serves or an

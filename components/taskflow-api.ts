@@ -111,7 +111,7 @@ export class TaskflowApi extends pulumi.ComponentResource {
             timeout: cfg.release.timeoutSeconds,
             maxHistory: cfg.release.maxHistory,
             createNamespace: false,
-            // The heal path (README, Operations): a new token changes only this input, so `up`
+            // The heal path (docs/operations.md): a new token changes only this input, so `up`
             // runs a Helm upgrade of the same chart and values. Helm's three-way merge patches
             // every object back to the release's manifest and re-creates deleted ones, with the
             // deploy's atomic rollback, hooks and a history entry that says "heal <token>".

@@ -203,7 +203,7 @@ describe("platform faults on the real node: containerd and the kubelet restarted
         assert.ok((up.stdout + up.stderr).includes(kubeServer()), `the error does not name the API server ${kubeServer()}`);
         assert.match(up.stdout + up.stderr, /unreachable/);
         // Recorded, not asserted: the provider previews an unreachable cluster without reading it
-        // (exit 0, the change listed as if it would apply). README, Operations, says so.
+        // (exit 0, the change listed as if it would apply). docs/operations.md, says so.
         if (preview.code === 0) note("the preview during the outage exited 0: it listed the change without reading the cluster");
         assert.ok(load.requests > 100, `too few requests to judge (${load.requests})`);
         assert.equal(load.failed, 0, `requests failed while the API server was away: ${load.failures.join("; ")}`);

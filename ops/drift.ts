@@ -108,7 +108,7 @@ export function formatDrift(r: DriftReport): string[] {
     const deleted = r.drifted.filter((d) => d.deleted).length, replace = r.drifted.filter((d) => d.replace).length;
     lines.push(r.drifted.length === 0
         ? `no drift: ${r.objects} objects match the stack`
-        : `${r.drifted.length} of ${r.objects} objects drifted: ${r.drifted.length - deleted} changed${replace ? ` (${replace} to replace)` : ""}, ${deleted} deleted. Heal: npm run heal -- --stack <stack> (README, Operations)`);
+        : `${r.drifted.length} of ${r.objects} objects drifted: ${r.drifted.length - deleted} changed${replace ? ` (${replace} to replace)` : ""}, ${deleted} deleted. Heal: npm run heal -- --stack <stack> (docs/operations.md)`);
     return lines;
 }
 

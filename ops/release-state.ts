@@ -87,7 +87,7 @@ export function classifyRelease(revisions: readonly ReleaseRevision[], stack: St
 /** The lines `npm run drift` prints for a release that needs recovery (none when it does not). */
 export function describeFinding(f: ReleaseFinding, release: string, stack: string, local = false): string[] {
     const age = (s?: number) => (s === undefined ? "" : ` for ${s} s`);
-    const repair = `Repair: npm run recover -- --stack ${stack}${local ? " --local" : ""} (README, Operations: "When something goes wrong")`;
+    const repair = `Repair: npm run recover -- --stack ${stack}${local ? " --local" : ""} (docs/operations.md: "When something goes wrong")`;
     if (f.kind === "stuck") {
         return [
             `! release ${release} is stuck: revision ${f.revision} has been ${f.status}${age(f.ageSeconds)}; every upgrade fails with "another operation (install/upgrade/rollback) is in progress" until it is repaired`,
@@ -145,7 +145,7 @@ export function planRecovery(f: ReleaseFinding, locks: readonly StackLock[], o: 
     const steps: RecoveryStep[] = locks.map((lock) => ({ kind: "cancel-stale-lock" as const, lock }));
     if (f.kind === "stuck" || f.kind === "unknown-to-state") {
         if (f.kind === "unknown-to-state" && !f.pendingCreate) {
-            return { refuse: `release ${o.release} is in the cluster but neither in the stack's state nor a pending create of it: it may belong to another stack or a hand install. Needs a person (README, Operations)`, steps: [] };
+            return { refuse: `release ${o.release} is in the cluster but neither in the stack's state nor a pending create of it: it may belong to another stack or a hand install. Needs a person (docs/operations.md)`, steps: [] };
         }
         if (f.kind === "unknown-to-state" && !isPending(f.status) && !o.force) {
             return { refuse: `release ${o.release} (revision ${f.revision}) finished installing (${f.status}) but the state never recorded it: it may be serving. Repairing it removes and installs it again (a short outage); re-run with --force to do that`, steps: [] };

@@ -82,7 +82,7 @@ fi
 
 echo "== deploying $stack to the local cluster (real node, real containers); your own cluster: npm start -- $stack --context <name>"
 # shellcheck source=../local/toolchain/tools.sh
-# chart: helm, so the README's next commands (npm run drift, diff, plan) work on this machine.
+# chart: helm, so the next commands of docs/operations.md (npm run drift, diff, plan) work on this machine.
 source local/toolchain/tools.sh engine cluster node plugins chart || exit 1
 bash scripts/chart-deps.sh
 bash local/cluster/cluster.sh up

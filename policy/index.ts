@@ -1,5 +1,5 @@
 // The taskflow-api policy pack, as the engine loads it (`--policy-pack policy`). The policies live
-// in policies/index.ts; see README.md, "Policy pack", for the rule table.
+// in policies/index.ts; see docs/delivery.md, "Policy pack", for the rule table.
 import { PolicyPack } from "@pulumi/policy";
 
 import { policies } from "./policies";

@@ -149,7 +149,7 @@ YAML
   # Kubernetes' own defaults (grace 50 s, period 5 s; EKS does not let them be changed), so
   # that losing a node behaves as on a real cluster. kwok sets 3m20s / 25s for its simulated
   # nodes: a lost node's pods then stayed in the Service's endpoints for 212 s (measured by
-  # e2e/zones.test.ts; README "Several nodes").
+  # e2e/zones.test.ts; docs/local-cluster.md "Several nodes").
   if ((NODES > 1)); then
     cat >> "$f" <<YAML
   - name: kube-controller-manager

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # metrics-server on the local cluster: the resource metrics API (metrics.k8s.io/v1beta1) that an
-# HPA scales on, and that EKS does not install by default (README, cluster prerequisites).
+# HPA scales on, and that EKS does not install by default (docs/operations.md, cluster prerequisites).
 #
 #   bash local/cluster/metrics-server.sh up     # start (or keep) it; returns once the API serves
 #   bash local/cluster/metrics-server.sh down   # stop it by pid; remove its APIService and Service

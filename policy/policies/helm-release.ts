@@ -50,7 +50,7 @@ interface HistoryConfig {
 export const helmReleaseMaxHistory = resourcePolicy<ReleaseProps>({
     name: "helm-release-max-history",
     rule: "Helm releases bound their history (maxHistory 1-100): enough revisions to roll back, not one release Secret per deploy forever.",
-    source: "Helm docs, helm upgrade --history-max; this project's README, Operations (roll back with helm history/rollback)",
+    source: "Helm docs, helm upgrade --history-max; this project's docs/operations.md (roll back with helm history/rollback)",
     remediation: "set release.maxHistory in the stack file (the Release's maxHistory).",
     severity: "low",
     configSchema: { properties: { maximum: { type: "integer", minimum: 1, default: 100 } } },

@@ -1,4 +1,4 @@
-// Every policy of the pack, in the order the README's rule table lists them. Exported on their
+// Every policy of the pack, in the order docs/delivery.md's rule table lists them. Exported on their
 // own so the unit tests call the very validation functions the engine runs, without a PolicyPack
 // (whose constructor starts the analyzer's gRPC server).
 import type { Policies } from "@pulumi/policy";

@@ -21,7 +21,7 @@ export const UNTAGGABLE_AWS_TYPES: readonly string[] = [
 export const awsResourcesTagged = stackPolicy({
     name: "aws-resources-tagged",
     rule: "Every taggable AWS resource carries project = <project>, stack = <stack> and managed-by = pulumi, on itself or through its provider's defaultTags.",
-    source: "AWS whitepaper, Best Practices for Tagging AWS Resources (ownership and automation tags); this project's README (aws.tags)",
+    source: "AWS whitepaper, Best Practices for Tagging AWS Resources (ownership and automation tags); this project's docs/configuration.md (aws.tags)",
     remediation: "create AWS resources through the stack's explicit aws.Provider, whose defaultTags set project, stack and managed-by (components/stack.ts); do not override them in tags.",
     severity: "low",
 }, (args, report) => {

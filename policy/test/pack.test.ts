@@ -1,15 +1,15 @@
-// The pack as a whole: enough policies, each fully described, and the README's rule table in step.
+// The pack as a whole: enough policies, each fully described, and docs/delivery.md's rule table in step.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 
 import { policies } from "../policies";
 
-/** The README's "## Policy pack" section. */
+/** docs/delivery.md's "## Policy pack" section. */
 function readmeSection(): string {
-    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "delivery.md"), "utf8");
     const start = readme.indexOf("\n## Policy pack\n");
-    assert.ok(start >= 0, "README.md has no '## Policy pack' section");
+    assert.ok(start >= 0, "docs/delivery.md has no '## Policy pack' section");
     const end = readme.indexOf("\n## ", start + 1);
     return readme.slice(start, end < 0 ? undefined : end);
 }
@@ -29,11 +29,11 @@ describe("the policy pack", () => {
         }
     });
 
-    it("lists every policy in the README's rule table with its level", () => {
+    it("lists every policy in docs/delivery.md's rule table with its level", () => {
         const section = readmeSection();
         for (const p of policies) {
             const row = section.split("\n").find((line) => line.startsWith(`| \`${p.name}\``));
-            assert.ok(row, `README.md's rule table has no row for ${p.name}`);
+            assert.ok(row, `docs/delivery.md's rule table has no row for ${p.name}`);
             assert.ok(row.includes(`| ${p.enforcementLevel} |`), `${p.name}'s row does not say ${p.enforcementLevel}`);
         }
     });

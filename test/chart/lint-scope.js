@@ -6,7 +6,7 @@
 // securityContext and no value to add one, so it can never meet Pod Security "restricted".
 // It is created only by `helm test` (never by `pulumi up`), the namespace's PSS admission would
 // refuse it, and our runbook runs only this chart's own test: `helm test --filter name=...`
-// (README, Operations). Everything the subchart deploys is linted.
+// (docs/operations.md). Everything the subchart deploys is linted.
 //
 // usage: lint-scope.js <manifests.yaml>  (prints the kept documents; names the dropped ones on stderr)
 "use strict";

@@ -117,7 +117,7 @@ describe("drift: comparing the stack's objects with the live ones (reads only)",
             "~ Secret ns/creds",
             "    data.password: live <secret>, release <secret>",
             "- NetworkPolicy ns/api (deleted: in the release, not in the cluster)",
-            "2 of 2 objects drifted: 1 changed, 1 deleted. Heal: npm run heal -- --stack <stack> (README, Operations)",
+            "2 of 2 objects drifted: 1 changed, 1 deleted. Heal: npm run heal -- --stack <stack> (docs/operations.md)",
         ].join("\n"));
         assert.ok(!text.includes("hand") && !text.includes("release\""));
     });

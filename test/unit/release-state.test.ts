@@ -50,7 +50,7 @@ describe("release state after an interrupted deploy (ops/release-state.ts)", () 
         const foreign = describeFinding(classifyRelease([rev(1, "deployed")], { pending: [] }, NOW), "api", "dev");
         assert.match(foreign[1], /needs a person.*pulumi import/);
         assert.deepStrictEqual(describeFinding(classifyRelease([rev(1, "deployed")], known, NOW), "api", "dev"), []);
-        assert.match(describeFinding(classifyRelease([rev(2, "deployed"), rev(3, "pending-rollback")], known, NOW), "api", "dev", true)[1], /^Repair: npm run recover -- --stack dev --local \(README/);
+        assert.match(describeFinding(classifyRelease([rev(2, "deployed"), rev(3, "pending-rollback")], known, NOW), "api", "dev", true)[1], /^Repair: npm run recover -- --stack dev --local \(docs\/operations\.md/);
     });
 
     it("recover refuses while an update may run: a live lock holder, another host's lock, a pending revision younger than the timeout", () => {
