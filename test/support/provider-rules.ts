@@ -3,30 +3,78 @@
 // character sets, windows, node type against engine features, tags, IAM policy grammar.
 // Applied to recorded inputs, so they catch a component that builds something the config check
 // cannot see (the apostrophe in a rule description, a derived name, a default).
-// Sources: config/aws-limits.ts, which holds each limit with its citation.
-import {
-    dailyWindow,
-    EC2_DESCRIPTION,
-    isConditionOperator,
-    LOG_RETENTION_DAYS,
-    MAX_INLINE_ROLE_POLICY_CHARS,
-    MAX_TAGS_PER_RESOURCE,
-    MIN_WINDOW_MINUTES,
-    POLICY_RESOURCE,
-    SNAPSHOT_NAME,
-    IAM_PATH,
-    policySize,
-    tagKeyProblem,
-    tagValueProblem,
-    weeklyWindow,
-    windowsOverlap,
-} from "../../config/aws-limits";
-import { engineFamily } from "../../config";
+// The limits are restated here from AWS's documentation, with their sources, and implemented
+// anew (windows as sets of minutes, not config's arithmetic): an oracle that imported
+// config/aws-limits.ts could never find a wrong limit there (test audit 2026-12-07, finding 8).
 import { RecordedResource } from "./mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Inputs = Record<string, any>;
 type Rule = (inputs: Inputs, all: readonly RecordedResource[], r: RecordedResource) => string[];
+
+// ---- AWS's limits, restated ----------------------------------------------------------------------
+
+/** "The minimum snapshot window is a 60 minute period", the same for the maintenance window
+ * (ElastiCache API reference, CreateReplicationGroup SnapshotWindow / PreferredMaintenanceWindow). */
+const MIN_WINDOW_MINUTES = 60;
+/** IAM and AWS STS quotas: "Role policy size cannot exceed 10,240 characters" (whitespace not counted). */
+const MAX_INLINE_ROLE_POLICY_CHARS = 10240;
+/** Tagging AWS Resources, "Tag naming limits and requirements": 50 tags per resource, keys 1-128,
+ * values 0-256 of letters, digits, spaces and _ . : / = + - @, the aws: prefix reserved. */
+const MAX_TAGS_PER_RESOURCE = 50;
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** EC2 API reference, IpRange Description / CreateSecurityGroup GroupDescription: up to 255 of
+ * a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$*. */
+const EC2_DESCRIPTION = /^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
+/** CloudWatch Logs API reference, PutRetentionPolicy retentionInDays: the allowed values. */
+const LOG_RETENTION_DAYS = new Set([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]);
+/** ElastiCache identifiers: a letter first, letters, digits, single hyphens, at most 255. */
+const SNAPSHOT_NAME = /^(?=.{1,255}$)[a-zA-Z](-?[a-zA-Z0-9])*$/;
+/** IAM API reference, CreateRole Path: "/" or "/" + printable ASCII + "/", 1-512 characters. */
+const IAM_PATH = /^\/([\x21-\x7e]{1,510}\/)?$/;
+/** IAM JSON policy elements, Resource: "*" or an ARN arn:partition:service:region:account:resource. */
+const POLICY_RESOURCE = /^(\*|arn:(aws|aws-cn|aws-us-gov|\*):[a-z0-9*-]*:[a-z0-9*-]*:(\d{12}|\*)?:.+)$/;
+/** IAM JSON policy elements, condition operators (plus ForAllValues:/ForAnyValue: and IfExists). */
+const CONDITION_OPERATORS = new Set(("StringEquals StringNotEquals StringEqualsIgnoreCase StringNotEqualsIgnoreCase StringLike StringNotLike " +
+    "NumericEquals NumericNotEquals NumericLessThan NumericLessThanEquals NumericGreaterThan NumericGreaterThanEquals " +
+    "DateEquals DateNotEquals DateLessThan DateLessThanEquals DateGreaterThan DateGreaterThanEquals " +
+    "Bool BinaryEquals IpAddress NotIpAddress ArnEquals ArnLike ArnNotEquals ArnNotLike Null").split(" "));
+const isConditionOperator = (op: string) => op === "Null" || CONDITION_OPERATORS.has(op.replace(/^(ForAllValues|ForAnyValue):/, "").replace(/IfExists$/, ""));
+/** Policy size as IAM counts it: the JSON without whitespace. */
+const policySize = (doc: unknown) => JSON.stringify(doc).replace(/\s/g, "").length;
+/** ElastiCache parameter group families (ElastiCache User Guide, "Parameter groups"): valkey7,
+ * valkey8, redis7, redis6.x. */
+const parameterFamily = (engine: string, version: string) => {
+    const major = Number(version.split(".")[0]);
+    return engine === "valkey" ? `valkey${major}` : major >= 7 ? `redis${major}` : `redis${major}.x`;
+};
+
+const WEEK_MINUTES = 7 * 24 * 60;
+const DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const hhmm = (s: string) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
+/** The minutes of the week a window covers, as a set; a daily window covers its span every day. */
+function coveredMinutes(window: string, daily: boolean): Set<number> {
+    const out = new Set<number>();
+    const [from, to] = window.split("-");
+    const start = daily ? hhmm(from) : DAY_NAMES.indexOf(from.slice(0, 3)) * 1440 + hhmm(from.slice(4));
+    const end = daily ? hhmm(to) : DAY_NAMES.indexOf(to.slice(0, 3)) * 1440 + hhmm(to.slice(4));
+    const length = (end - start + (daily ? 1440 : WEEK_MINUTES)) % (daily ? 1440 : WEEK_MINUTES);
+    for (const day of daily ? [0, 1, 2, 3, 4, 5, 6] : [0]) {
+        for (let m = 0; m < length; m++) out.add((day * 1440 + start + m) % WEEK_MINUTES);
+    }
+    return out;
+}
+const windowLength = (window: string, daily: boolean) => coveredMinutes(window, daily).size / (daily ? 7 : 1);
+const windowsOverlap = (snapshot: string, maintenance: string) => {
+    const s = coveredMinutes(snapshot, true);
+    return [...coveredMinutes(maintenance, false)].some((m) => s.has(m));
+};
+function tagProblem(key: string, value: string): string | undefined {
+    if (key.length < 1 || key.length > 128 || !TAG_TEXT.test(key)) return "key breaks AWS's tag key rule";
+    if (/^aws:/i.test(key)) return "the aws: prefix is reserved";
+    if (value.length > 256 || !TAG_TEXT.test(value)) return "value breaks AWS's tag value rule";
+    return undefined;
+}
 
 const problems = (...checks: Array<[boolean, string]>) => checks.filter(([ok]) => !ok).map(([, message]) => message);
 
@@ -86,12 +134,12 @@ const RULES: Record<string, Rule> = {
             [!(i.automaticFailoverEnabled || i.multiAzEnabled) || i.numCacheClusters >= 2, "automatic failover and Multi-AZ need numCacheClusters >= 2"],
             [!i.multiAzEnabled || i.automaticFailoverEnabled === true, "multiAzEnabled needs automaticFailoverEnabled"],
             [(i.snapshotRetentionLimit ?? 0) <= 35, `snapshotRetentionLimit ${i.snapshotRetentionLimit} exceeds 35`],
-            [dailyWindow(snapshot)[1] >= MIN_WINDOW_MINUTES, `snapshotWindow ${snapshot} is shorter than ${MIN_WINDOW_MINUTES} minutes`],
-            [weeklyWindow(maintenance)[1] >= MIN_WINDOW_MINUTES, `maintenanceWindow ${maintenance} is shorter than ${MIN_WINDOW_MINUTES} minutes`],
+            [windowLength(snapshot, true) >= MIN_WINDOW_MINUTES, `snapshotWindow ${snapshot} is shorter than ${MIN_WINDOW_MINUTES} minutes`],
+            [windowLength(maintenance, false) >= MIN_WINDOW_MINUTES, `maintenanceWindow ${maintenance} is shorter than ${MIN_WINDOW_MINUTES} minutes`],
             [!windowsOverlap(snapshot, maintenance), `snapshotWindow ${snapshot} overlaps maintenanceWindow ${maintenance}`],
             [!/^cache\.r6gd\./.test(String(i.nodeType)) || i.dataTieringEnabled === true, `${i.nodeType} needs dataTieringEnabled`],
             [i.parameterGroupName === undefined || !String(i.parameterGroupName).startsWith("default.")
-                || i.parameterGroupName === `default.${engineFamily(i.engine, String(i.engineVersion))}`,
+                || i.parameterGroupName === `default.${parameterFamily(i.engine, String(i.engineVersion))}`,
             `parameterGroupName ${i.parameterGroupName} is not the family of ${i.engine} ${i.engineVersion}`],
             [i.authToken === undefined || AUTH_TOKEN.test(i.authToken) && !/[@"/]/.test(i.authToken), "authToken must be 16-128 printable characters without @ \" /"],
             [[...tokenSpecials].every((c) => AUTH_TOKEN_SPECIALS.includes(c)), `authToken holds ${JSON.stringify(tokenSpecials)}; only ${AUTH_TOKEN_SPECIALS} are allowed`],
@@ -116,7 +164,7 @@ const RULES: Record<string, Rule> = {
     ),
     "aws:cloudwatch/logGroup:LogGroup": (i) => problems(
         [LOG_GROUP_NAME.test(String(i.name)), `name ${JSON.stringify(i.name)} breaks the log group name pattern`],
-        [i.retentionInDays === undefined || (LOG_RETENTION_DAYS as readonly number[]).includes(i.retentionInDays), `retentionInDays ${i.retentionInDays}`],
+        [i.retentionInDays === undefined || LOG_RETENTION_DAYS.has(i.retentionInDays), `retentionInDays ${i.retentionInDays}`],
     ),
     "aws:iam/role:Role": (i) => {
         const trust = JSON.parse(String(i.assumeRolePolicy));
@@ -172,7 +220,7 @@ function tagProblems(r: RecordedResource, all: readonly RecordedResource[]): str
     const out: string[] = [];
     if (Object.keys(tags).length > MAX_TAGS_PER_RESOURCE) out.push(`${Object.keys(tags).length} tags (AWS allows ${MAX_TAGS_PER_RESOURCE})`);
     for (const [k, v] of Object.entries(tags)) {
-        const p = tagKeyProblem(k) ?? tagValueProblem(String(v));
+        const p = tagProblem(k, String(v));
         if (p) out.push(`tag ${JSON.stringify(k)}: ${p}`);
     }
     return out;
