@@ -164,7 +164,10 @@ export class LocalTarget {
 
     async releaseHistory(): Promise<Array<{ revision: number; status: string; description: string }>> {
         const r = await this.helm(["history", "taskflow-api", "-o", "json"]);
-        if (r.code !== 0) return [];
+        // No release is a state ([]); any other failure is an error, never an empty history that
+        // equals another empty history (test audit 2026-12-07, finding 6).
+        if (r.code !== 0 && /release: not found/.test(r.stderr)) return [];
+        ok(r, "helm history taskflow-api");
         return JSON.parse(r.stdout) as Array<{ revision: number; status: string; description: string }>;
     }
 }
@@ -205,6 +208,12 @@ export async function realNodeUnavailable(): Promise<string | undefined> {
     return r.code === 0 ? undefined : (r.stdout.trim() || r.stderr.trim() || `cluster.sh check exited ${r.code}`);
 }
 
+/** Whether this is a CI run: CI set to anything but "false"/"0" (GitHub sets "true", others "1"). */
+export function underCI(): boolean {
+    const ci = process.env.CI;
+    return ci !== undefined && ci !== "" && ci !== "false" && ci !== "0";
+}
+
 /**
  * For a suite's `before` hook: skips the suite, printing why, when this host cannot run the real
  * node; under CI=true that is an error instead (CI must run the real-node scenarios).
@@ -212,7 +221,7 @@ export async function realNodeUnavailable(): Promise<string | undefined> {
 export async function skipUnlessRealNode(ctx: Mocha.Context): Promise<void> {
     const why = await realNodeUnavailable();
     if (!why) return;
-    if (process.env.CI === "true") throw new Error(`CI=true and this host cannot run the real node: ${why}`);
+    if (underCI()) throw new Error(`CI=${process.env.CI} and this host cannot run the real node: ${why}`);
     console.log(`    skipped: this host cannot run the real node: ${why}`);
     ctx.skip();
 }
@@ -247,23 +256,29 @@ export class LoadGenerator {
     private one(): Promise<void> {
         const t0 = process.hrtime.bigint();
         return new Promise((resolve) => {
+            // Settles exactly once, whichever event comes first. A response cut mid-body emits
+            // neither 'end' nor a request error, only the response's 'close' with `complete`
+            // false: without that handler the request was never counted and its loop stalled
+            // (test audit 2026-12-07, finding 2).
+            let settled = false;
+            const settle = (good: boolean, why?: string) => {
+                if (settled) return;
+                settled = true;
+                const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+                if (good) this.latencies.push(ms);
+                else this.failures.push(`${why} after ${ms.toFixed(0)} ms`);
+                this.timeline.push({ at: Date.now(), ok: good, why });
+                resolve();
+            };
             const req = http.get(this.url, { agent: false, timeout: 5000 }, (res) => {
                 res.resume();
-                res.on("end", () => {
-                    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-                    const good = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
-                    if (good) this.latencies.push(ms);
-                    else this.failures.push(`HTTP ${res.statusCode} after ${ms.toFixed(0)} ms`);
-                    this.timeline.push({ at: Date.now(), ok: good, why: good ? undefined : `HTTP ${res.statusCode}` });
-                    resolve();
-                });
+                const status = res.statusCode ?? 0;
+                res.on("end", () => (status >= 200 && status < 300 ? settle(true) : settle(false, `HTTP ${status}`)));
+                res.on("error", (e) => settle(false, `response error: ${e.message}`));
+                res.on("close", () => { if (!res.complete) settle(false, `HTTP ${status} response cut mid-body`); });
             });
             req.on("timeout", () => req.destroy(new Error("timeout after 5000 ms")));
-            req.on("error", (e) => {
-                this.failures.push(e.message);
-                this.timeline.push({ at: Date.now(), ok: false, why: e.message });
-                resolve();
-            });
+            req.on("error", (e) => settle(false, e.message));
         });
     }
 

@@ -23,7 +23,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 
-import { describeLoad, LoadGenerator, LocalTarget, ok, PROJECT_ROOT, run, RunResult, skipUnlessRealNode, waitFor } from "./harness";
+import { describeLoad, LoadGenerator, LocalTarget, ok, PROJECT_ROOT, run, RunResult, skipUnlessRealNode, underCI, waitFor } from "./harness";
 import { API_PODS, isReady, REHEARSAL_STACK, RehearsalStack } from "./rehearsal-stack";
 import { clusterPids, diffSnapshots, extraNodeNetns, hostSnapshot, HostSnapshot, isLoopback, listeningSockets } from "./host";
 
@@ -100,7 +100,7 @@ describe("three nodes in three zones: prod's spread and budget under a drain, a 
         const check = await run("bash", [path.join(PROJECT_ROOT, "local/cluster/cluster.sh"), "check", "--nodes", "3"]);
         if (check.code !== 0) {
             const why = check.stdout.trim() || check.stderr.trim();
-            if (process.env.CI === "true") throw new Error(`CI=true and this host cannot run 3 real nodes: ${why}`);
+            if (underCI()) throw new Error(`CI=${process.env.CI} and this host cannot run 3 real nodes: ${why}`);
             console.log(`    skipped: ${why}`);
             this.skip();
         }
