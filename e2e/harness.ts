@@ -2,6 +2,7 @@
 // containers), a private file backend and the real Pulumi engine (the CLI from local/toolchain/tools.sh),
 // driven the way a user drives them. Every assertion reads the cluster, the running containers
 // or the state, never the engine's log.
+import * as assert from "assert";
 import { execFile, ExecFileOptions } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
@@ -301,6 +302,16 @@ export class LoadGenerator {
             p50: pct(50), p99: pct(99), max: sorted[sorted.length - 1] ?? NaN,
         };
     }
+}
+
+/**
+ * The one "0 failed requests" check: the load ran long enough to mean something (at least
+ * `minRequests`: a load that barely ran fails nothing), then nothing failed (test audit
+ * 2026-12-07, finding 3: several checks had no minimum).
+ */
+export function assertNoFailures(r: LoadReport, minRequests: number, during: string): void {
+    assert.ok(r.requests >= minRequests, `too few requests to judge ${during}: ${r.requests} (at least ${minRequests})`);
+    assert.strictEqual(r.failed, 0, `${r.failed} of ${r.requests} requests failed ${during}: ${r.failures.join("; ")}`);
 }
 
 export function describeLoad(r: LoadReport): string {
