@@ -114,3 +114,35 @@ export function filesRun(root: string, text: string): string[] {
     refs(text).forEach(visit);
     return [...seen].sort();
 }
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- workflow YAML is read loosely. */
+
+/**
+ * The `with:` of every job that calls the reusable workflow `file`, one entry per matrix value
+ * (`${{ matrix.x }}` replaced), so a called workflow's inputs are known as its callers pass them.
+ */
+export function callerInputs(wfs: Record<string, any>, file: string): Array<Record<string, string>> {
+    return Object.values(wfs).flatMap((wf) => Object.values<any>(wf?.jobs ?? {})
+        .filter((caller) => String(caller.uses ?? "").endsWith(`/${file}`))
+        .flatMap((caller) => {
+            const given: Record<string, string> = Object.fromEntries(Object.entries<unknown>(caller.with ?? {}).map(([k, v]) => [k, String(v)]));
+            const matrix: Record<string, unknown[]> = caller.strategy?.matrix ?? {};
+            const keys = Object.keys(matrix).filter((k) => Array.isArray(matrix[k]));
+            // One matrix dimension is all these workflows use; more would need a product.
+            if (keys.length > 1) throw new Error(`${file}: a caller with a ${keys.length}-dimensional matrix`);
+            const values = keys.length ? matrix[keys[0]].map(String) : [undefined];
+            return values.map((v) => Object.fromEntries(Object.entries(given)
+                .map(([k, g]) => [k, v === undefined ? g : g.replaceAll(`\${{ matrix.${keys[0]} }}`, v)])));
+        }));
+}
+
+/** The GitHub Environments a job runs in: literal, or `inputs.environment` as every caller passes it. */
+export function jobEnvironments(wfs: Record<string, any>, file: string, job: any): string[] {
+    const env = typeof job.environment === "object" ? job.environment?.name : job.environment;
+    if (env === undefined) return [];
+    if (!/\$\{\{/.test(env)) return [env];
+    if (env !== "${{ inputs.environment }}") throw new Error(`${file}: environment ${env} is not resolvable`);
+    const envs = callerInputs(wfs, file).map((w) => w.environment);
+    for (const e of envs) if (/\$\{\{/.test(e ?? "${{")) throw new Error(`${file}: a caller's environment ${e} is not resolvable`);
+    return envs;
+}

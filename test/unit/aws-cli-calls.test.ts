@@ -10,7 +10,7 @@ import * as path from "path";
 
 import { parseConfig as parseDeploymentsConfig } from "../../deployments/config";
 import { buildSettings } from "../../deployments/settings";
-import { AwsCall, fileAwsCalls, filesRun, shellAwsCalls } from "../support/aws-cli-calls";
+import { AwsCall, fileAwsCalls, filesRun, jobEnvironments, shellAwsCalls } from "../support/aws-cli-calls";
 import { PROJECT_ROOT as ROOT } from "../support/stacks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- workflow YAML is read loosely. */
@@ -52,24 +52,6 @@ function scannedFiles(): string[] {
 const load = (s: string) => yaml.load(s);
 const workflows: Record<string, any> = Object.fromEntries(fs.readdirSync(path.join(ROOT, ".github/workflows"))
     .filter((f) => /\.ya?ml$/.test(f)).map((f) => [f, yaml.load(fs.readFileSync(path.join(ROOT, ".github/workflows", f), "utf8"))]));
-
-/** The GitHub Environments a job runs in: literal, or `inputs.environment` as every caller passes it (matrix expanded). */
-export function jobEnvironments(wfs: Record<string, any>, file: string, job: any): string[] {
-    const env = typeof job.environment === "object" ? job.environment?.name : job.environment;
-    if (env === undefined) return [];
-    if (!/\$\{\{/.test(env)) return [env];
-    assert.match(env, /^\$\{\{ inputs\.environment \}\}$/, `${file}: environment ${env} is not resolvable`);
-    return Object.values(wfs).flatMap((wf) => Object.values<any>(wf.jobs ?? {})
-        .filter((caller) => String(caller.uses ?? "").endsWith(`/${file}`))
-        .flatMap((caller) => {
-            const given = String(caller.with?.environment);
-            const m = /\$\{\{ matrix\.(\w+) \}\}/.exec(given);
-            const values: string[] = m ? caller.strategy.matrix[m[1]] : [""];
-            const out = values.map((v) => (m ? given.replace(m[0], v) : given));
-            for (const e of out) assert.doesNotMatch(e, /\$\{\{/, `${file}: a caller's environment ${given} is not resolvable`);
-            return out;
-        }));
-}
 
 /** Who runs what: every AWS role of an automated path, and the calls its job or deployment makes. */
 export function roleCalls(wfs: Record<string, any>): Array<{ who: string; policyFile: string; calls: AwsCall[] }> {

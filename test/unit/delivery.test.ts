@@ -11,6 +11,7 @@ import * as ts from "typescript";
 import { parseConfig as parseDeploymentsConfig } from "../../deployments/config";
 import { buildSettings } from "../../deployments/settings";
 import { clusterTarget } from "../../ops/cluster-target";
+import { callerInputs, jobEnvironments } from "../support/aws-cli-calls";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- workflow YAML is read loosely. */
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -43,6 +44,49 @@ export function credentialProblems(workflows: Workflows): string[] {
             if (cred < 0) problems.push(`${file} job ${name}: reaches a cluster with no credential step (scripts/ci-kubeconfig.sh) before it`);
             else if (role < 0 || role > cred) problems.push(`${file} job ${name}: the credential step runs before the AWS role is assumed`);
             else if (!("EKS_CLUSTER_NAME" in (before[cred].env ?? {}))) problems.push(`${file} job ${name}: the credential step gets no EKS_CLUSTER_NAME`);
+        }
+    }
+    return problems;
+}
+
+const ROLES = JSON.parse(fs.readFileSync(path.join(ROOT, "iam/roles.json"), "utf8")) as {
+    githubEnvironments: Record<string, string>;
+    pulumiTeams: Record<string, { stack: string; permission: "read" | "write" }>;
+};
+/** Environments whose AWS role may deploy: the only ones whose jobs may hold a Pulumi token that can write. */
+const DEPLOY_ENVIRONMENTS = Object.entries(ROLES.githubEnvironments).filter(([, p]) => p === "deploy-role-policy.json").map(([e]) => e);
+
+/**
+ * What is wrong with the Pulumi tokens the workflows ask for (review M6): every pulumi/auth-actions
+ * step must ask for a team token of its own Environment's team (`team:taskflow-api-<environment>`,
+ * the job's own environment expression), and a team that can write only in a deploy Environment,
+ * for an `up`.
+ */
+export function tokenProblems(workflows: Workflows): string[] {
+    const problems: string[] = [];
+    for (const [file, wf] of Object.entries(workflows)) {
+        for (const [name, job] of Object.entries<any>(wf?.jobs ?? {})) {
+            for (const step of (job.steps ?? []) as any[]) {
+                if (!/^pulumi\/auth-actions@/.test(String(step.uses ?? ""))) continue;
+                const at = `${file} job ${name}`;
+                if (step.with?.["requested-token-type"] !== "urn:pulumi:token-type:access_token:team") {
+                    problems.push(`${at}: asks for ${step.with?.["requested-token-type"]}, not a team token`);
+                    continue;
+                }
+                const env = String(job.environment ?? "");
+                if (step.with?.scope !== `team:taskflow-api-${env}`) {
+                    problems.push(`${at}: scope ${step.with?.scope} is not its Environment's team (team:taskflow-api-${env})`);
+                    continue;
+                }
+                const commands = /inputs\.environment/.test(env) ? callerInputs(workflows, file) : [{ environment: env, command: undefined }];
+                for (const { environment, command } of commands) {
+                    const team = ROLES.pulumiTeams[`taskflow-api-${environment}`];
+                    if (!team) problems.push(`${at}: Environment ${environment} has no team in iam/roles.json`);
+                    else if (team.permission !== "read" && !(DEPLOY_ENVIRONMENTS.includes(environment) && command === "up")) {
+                        problems.push(`${at}: a ${command ?? "job"} in Environment ${environment} gets team taskflow-api-${environment}, which can write`);
+                    }
+                }
+            }
         }
     }
     return problems;
@@ -129,6 +173,45 @@ describe("delivery paths as written", () => {
             assert.equal(clusterTarget("prod").credentials, "ambient");
             assert.ok(clusterTarget("prod").context);
             assert.equal(clusterTarget("staging").credentials, "stack-reference");
+        });
+    });
+
+    describe("Pulumi tokens by job (review M6)", () => {
+        it("every job asks for its own Environment's team token; only an up in a deploy Environment gets a team that can write", () => {
+            assert.deepEqual(tokenProblems(workflows), []);
+            // Who gets which team, as resolved: previews and drift read, deploys write.
+            const got = Object.entries(workflows).flatMap(([file, wf]) => Object.entries<any>(wf.jobs)
+                .filter(([, j]) => (j.steps ?? []).some((s: any) => /^pulumi\/auth-actions@/.test(String(s.uses ?? ""))))
+                .flatMap(([name, j]) => jobEnvironments(workflows, file, j).map((e) => `${file}:${name} ${e} ${ROLES.pulumiTeams[`taskflow-api-${e}`].permission}`)));
+            assert.deepEqual(got.sort(), [
+                "drift.yml:drift prod-preview read",
+                "stack-operation.yml:pulumi prod write", "stack-operation.yml:pulumi prod-preview read",
+                "stack-operation.yml:pulumi staging write", "stack-operation.yml:pulumi staging-preview read",
+            ]);
+            assert.deepEqual(DEPLOY_ENVIRONMENTS.sort(), ["prod", "staging"]);
+        });
+
+        it("an organization token, another Environment's team, or a preview in a deploy Environment is named", () => {
+            const org = structuredClone(workflows);
+            org["drift.yml"].jobs.drift.steps.find((s: any) => /auth-actions/.test(String(s.uses))).with["requested-token-type"] = "urn:pulumi:token-type:access_token:organization";
+            assert.deepEqual(tokenProblems(org), ["drift.yml job drift: asks for urn:pulumi:token-type:access_token:organization, not a team token"]);
+            const other = structuredClone(workflows);
+            other["drift.yml"].jobs.drift.steps.find((s: any) => /auth-actions/.test(String(s.uses))).with.scope = "team:taskflow-api-prod";
+            assert.deepEqual(tokenProblems(other), ["drift.yml job drift: scope team:taskflow-api-prod is not its Environment's team (team:taskflow-api-prod-preview)"]);
+            const preview = structuredClone(workflows);
+            preview["preview.yml"].jobs.preview.with.environment = "${{ matrix.stack }}";
+            assert.deepEqual(tokenProblems(preview), [
+                "stack-operation.yml job pulumi: a preview in Environment staging gets team taskflow-api-staging, which can write",
+                "stack-operation.yml job pulumi: a preview in Environment prod gets team taskflow-api-prod, which can write",
+            ]);
+        });
+
+        it("no workflow asks for an organization or personal Pulumi token, or takes one from a secret", () => {
+            for (const [file, wf] of Object.entries(workflows)) {
+                const text = JSON.stringify(wf);
+                assert.doesNotMatch(text, /access_token:(organization|personal)/, file);
+                assert.doesNotMatch(text, /PULUMI_ACCESS_TOKEN/, file);
+            }
         });
     });
 
