@@ -157,7 +157,11 @@ describe("delivery paths as written", () => {
         const settingsFile = yaml.load(fs.readFileSync(path.join(ROOT, "deployments", "Pulumi.settings.yaml"), "utf8")) as { config: Record<string, unknown> };
         const deployments = parseDeploymentsConfig(Object.fromEntries(Object.entries(settingsFile.config)
             .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
-        for (const stack of STACKS) {
+        it("Pulumi Deployments configures no production stack: a console deployment would skip the prod Environment's approval (review m1)", () => {
+            assert.deepEqual(Object.keys(deployments.stacks).sort(), ["dev", "staging"]);
+            assert.equal(deployments.stacks.staging.pushToDeploy, false, "staging has one deployer, deploy.yml");
+        });
+        for (const stack of Object.keys(deployments.stacks)) {
             it(`Pulumi Deployments of ${stack} writes the cluster's credentials in its pre-run commands, with what the stack's config needs`, () => {
                 const settings = buildSettings(deployments, stack);
                 assert.equal(settings.operationContext.preRunCommands.at(-1), `bash scripts/ci-kubeconfig.sh ${stack}`);
@@ -169,7 +173,7 @@ describe("delivery paths as written", () => {
             });
         }
 
-        it("prod uses the ambient kubeconfig at its cluster.context, so both of its deploying paths must write it", () => {
+        it("prod uses the ambient kubeconfig at its cluster.context, so its deploying path must write it", () => {
             assert.equal(clusterTarget("prod").credentials, "ambient");
             assert.ok(clusterTarget("prod").context);
             assert.equal(clusterTarget("staging").credentials, "stack-reference");
@@ -310,6 +314,15 @@ describe("delivery paths as written", () => {
         it("the real-node suite runs in its own job, under sudo", () => {
             assert.match(runs(jobs.e2e), /sudo [^\n]*scripts\/test-e2e\.sh/);
             assert.ok(jobs.e2e["timeout-minutes"] >= 75);
+        });
+
+        it("prod deploys only after this run's staging deploy succeeded (review m8)", () => {
+            const { staging, prod } = workflows["deploy.yml"].jobs;
+            assert.deepEqual(prod.needs, ["test", "staging"]);
+            // Without an `if:`, a job runs only when every needed job succeeded (GitHub's default
+            // success()); any condition here could let a skipped or failed staging through.
+            assert.equal(prod.if, undefined);
+            assert.equal(staging.if, undefined, "staging is always deployed by this workflow");
         });
 
         it("deploys and previews wait for the whole test workflow", () => {
