@@ -251,6 +251,15 @@ describe("delivery paths as written", () => {
             assert.equal(deploy.jobs.prod.with.environment, "prod");
         });
 
+        it("drift.yml points a drifted prod at deploy.yml's heal dispatch, never at npm run heal (review m10)", () => {
+            const file = fs.readFileSync(path.join(WORKFLOWS, "drift.yml"), "utf8");
+            assert.doesNotMatch(file, /heal with `?npm run heal/);
+            const step = (workflows["drift.yml"].jobs.drift.steps as any[]).find((st) => /npm run --silent drift/.test(String(st.run ?? "")));
+            assert.match(String(step.run), /"\$rc" -eq 1[\s\S]*gh workflow run deploy\.yml -f heal=true/);
+            // The hint names an input that exists.
+            assert.ok(workflows["deploy.yml"].on.workflow_dispatch.inputs.heal);
+        });
+
         it("stack-operation heals only on up, after the credential step, and the up keeps the policy pack and refresh", () => {
             const steps = workflows["stack-operation.yml"].jobs.pulumi.steps as any[];
             const heal = steps.findIndex((st) => /heal-gate\.ts token/.test(String(st.run ?? "")));
