@@ -16,7 +16,6 @@ import { callerInputs, jobEnvironments } from "../support/aws-cli-calls";
 /* eslint-disable @typescript-eslint/no-explicit-any -- workflow YAML is read loosely. */
 const ROOT = path.resolve(__dirname, "..", "..");
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
-const STACKS = ["dev", "staging", "prod"];
 
 type Workflows = Record<string, any>;
 const loadWorkflows = (): Workflows =>
