@@ -319,9 +319,22 @@ describe("delivery paths as written", () => {
             assert.ok(jobs["npm-test"]["timeout-minutes"] >= 50);
         });
 
-        it("the real-node suite runs in its own job, under sudo", () => {
-            assert.match(runs(jobs.e2e), /sudo [^\n]*scripts\/test-e2e\.sh/);
-            assert.ok(jobs.e2e["timeout-minutes"] >= 75);
+        it("the real-node suite is its own workflow (e2e.yml), under sudo, on pull requests, main and nightly; no deploy or preview waits on it (review M8)", () => {
+            const e2e = workflows["e2e.yml"];
+            assert.match(runs(e2e.jobs.e2e), /sudo [^\n]*scripts\/test-e2e\.sh/);
+            assert.ok(e2e.jobs.e2e["timeout-minutes"] >= 75);
+            assert.equal(e2e.jobs.e2e.name, "end-to-end (real node, under sudo)", "the name docs/delivery.md tells an admin to require");
+            assert.ok(e2e.on.pull_request && e2e.on.push && e2e.on.schedule, "runs on pull requests, on main and nightly");
+            assert.deepEqual(Object.keys(jobs), ["npm-test"], "offline-tests.yml holds the offline job only");
+            // Nothing calls e2e.yml, and nothing that deploys or previews runs the real node.
+            for (const [file, wf] of Object.entries(workflows)) {
+                for (const [name, job] of Object.entries<any>(wf.jobs)) {
+                    assert.doesNotMatch(String(job.uses ?? ""), /e2e\.yml/, `${file} job ${name} calls the e2e workflow`);
+                    if (file !== "e2e.yml") assert.doesNotMatch(runs({ steps: job.steps ?? [] }), /test:e2e|test-e2e/, `${file} job ${name} runs the real-node suite`);
+                }
+            }
+            const docs = fs.readFileSync(path.join(ROOT, "docs/delivery.md"), "utf8");
+            assert.match(docs, /required status check[^.]*end-to-end \(real node, under sudo\)/);
         });
 
         it("prod deploys only after this run's staging deploy succeeded (review m8)", () => {
@@ -333,7 +346,7 @@ describe("delivery paths as written", () => {
             assert.equal(staging.if, undefined, "staging is always deployed by this workflow");
         });
 
-        it("deploys and previews wait for the whole test workflow", () => {
+        it("deploys and previews wait for the offline test workflow", () => {
             assert.deepEqual(workflows["deploy.yml"].jobs.prod.needs, ["test", "staging"]);
             assert.equal(workflows["preview.yml"].jobs.preview.needs, "test");
             assert.match(workflows["deploy.yml"].jobs.test.uses, /offline-tests\.yml$/);
