@@ -81,7 +81,7 @@ export function tokenProblems(workflows: Workflows): string[] {
                 for (const { environment, command } of commands) {
                     const team = ROLES.pulumiTeams[`taskflow-api-${environment}`];
                     if (!team) problems.push(`${at}: Environment ${environment} has no team in iam/roles.json`);
-                    else if (team.permission !== "read" && !(DEPLOY_ENVIRONMENTS.includes(environment) && command === "up")) {
+                    else if (team.permission !== "read" && !(DEPLOY_ENVIRONMENTS.includes(environment) && (command === "up" || command === "apply"))) {
                         problems.push(`${at}: a ${command ?? "job"} in Environment ${environment} gets team taskflow-api-${environment}, which can write`);
                     }
                 }
@@ -146,7 +146,7 @@ describe("delivery paths as written", () => {
             for (const file of ["deploy.yml", "preview.yml"]) {
                 for (const [name, job] of Object.entries<any>(workflows[file].jobs)) {
                     if ((job.steps ?? []).some(reachesCluster)) assert.fail(`${file} job ${name} runs Pulumi itself`);
-                    if (String(job.uses ?? "").includes("stack-operation.yml")) assert.match(String(job.with?.command), /^(up|preview)$/);
+                    if (String(job.uses ?? "").includes("stack-operation.yml")) assert.match(String(job.with?.command), /^(up|preview|plan|apply)$/);
                 }
             }
         });
@@ -188,7 +188,7 @@ describe("delivery paths as written", () => {
                 .flatMap(([name, j]) => jobEnvironments(workflows, file, j).map((e) => `${file}:${name} ${e} ${ROLES.pulumiTeams[`taskflow-api-${e}`].permission}`)));
             assert.deepEqual(got.sort(), [
                 "drift.yml:drift prod-preview read",
-                "stack-operation.yml:pulumi prod write", "stack-operation.yml:pulumi prod-preview read",
+                "stack-operation.yml:pulumi prod write", "stack-operation.yml:pulumi prod-plan read", "stack-operation.yml:pulumi prod-preview read",
                 "stack-operation.yml:pulumi staging write", "stack-operation.yml:pulumi staging-preview read",
             ]);
             assert.deepEqual(DEPLOY_ENVIRONMENTS.sort(), ["prod", "staging"]);
@@ -218,6 +218,67 @@ describe("delivery paths as written", () => {
         });
     });
 
+    describe("prod deploys through an update plan: what the reviewer approves is what runs (issue 28, item 4)", () => {
+        const deploy = workflows["deploy.yml"].jobs;
+        const op = workflows["stack-operation.yml"];
+        const steps = op.jobs.pulumi.steps as any[];
+        const step = (re: RegExp) => steps.find((st) => re.test(`${st.name ?? ""} ${st.run ?? ""} ${st.uses ?? ""}`));
+        const index = (st: any) => steps.indexOf(st);
+
+        it("deploy.yml plans prod in the read-only prod-plan Environment, then applies that plan's artifact in the prod Environment", () => {
+            assert.deepEqual(deploy["prod-plan"].with, { command: "plan", stack: "prod", environment: "prod-plan", heal: "${{ inputs.heal == true }}" });
+            assert.equal(deploy.prod.with.command, "apply");
+            assert.equal(deploy.prod.with["plan-artifact"], "${{ needs.prod-plan.outputs.plan-artifact }}");
+            assert.equal(op.on.workflow_call.outputs["plan-artifact"].value, "${{ jobs.pulumi.outputs.plan-artifact }}");
+            assert.equal(op.jobs.pulumi.outputs["plan-artifact"], "${{ steps.plan.outputs.artifact }}");
+            assert.equal(ROLES.githubEnvironments["prod-plan"], "preview-role-policy.json");
+            // No caller runs a plain up in the prod Environment.
+            const prodCallers = callerInputs(workflows, "stack-operation.yml").filter((w) => w.environment === "prod");
+            assert.deepEqual(prodCallers.map((w) => w.command), ["apply"]);
+        });
+
+        it("the plan: a refreshed preview with the policy pack saved as plan.json, with its config and commit, in an artifact named per run attempt", () => {
+            const plan = step(/--save-plan/);
+            assert.equal(plan.id, "plan");
+            assert.equal(plan.if, "inputs.command == 'plan'");
+            for (const flag of [/pulumi preview /, /--refresh/, /--save-plan "\$PLAN_DIR\/plan\.json"/, /--policy-pack "\$POLICY_PACK"/, /--config-file "\$PLAN_DIR\/Pulumi\.\$STACK\.yaml"/, /"\$GITHUB_SHA" > "\$PLAN_DIR\/commit"/]) {
+                assert.match(plan.run, flag);
+            }
+            assert.match(plan.run, /artifact=pulumi-plan-\$STACK-\$GITHUB_RUN_ID-\$GITHUB_RUN_ATTEMPT/);
+            const keep = steps.find((st) => /upload-artifact/.test(String(st.uses)) && st.if === "inputs.command == 'plan'");
+            assert.equal(keep.with.name, "${{ steps.plan.outputs.artifact }}");
+            assert.ok(index(keep) > index(plan));
+        });
+
+        it("the apply: exactly that artifact, refused at another commit, then pulumi up --plan with the plan's config, refresh and the policy pack", () => {
+            const fetch = step(/download-artifact/), check = step(/Check the plan's commit/), apply = step(/--plan "\$PLAN_DIR\/plan\.json"/);
+            assert.equal(fetch.with.name, "${{ inputs.plan-artifact }}");
+            assert.match(check.run, /"\$made_at" != "\$GITHUB_SHA"[\s\S]*exit 1/);
+            for (const flag of [/pulumi up --yes/, /--refresh/, /--config-file "\$PLAN_DIR\/Pulumi\.\$STACK\.yaml"/, /--policy-pack "\$POLICY_PACK"/]) assert.match(apply.run, flag);
+            for (const st of [fetch, check, apply]) assert.equal(st.if, "inputs.command == 'apply'");
+            const exp = step(/ops\/state\.sh export/);
+            assert.ok(index(fetch) < index(check) && index(check) < index(exp) && index(exp) < index(apply), "fetch, check, export, apply");
+            // The action's own preview/up never runs for a plan or an apply.
+            const action = steps.find((st) => String(st.uses ?? "").startsWith("pulumi/actions@") && st.with?.command);
+            assert.equal(action.if, "inputs.command == 'preview' || inputs.command == 'up'");
+            assert.doesNotMatch(JSON.stringify(op), /--show-secrets|--skip-preview/);
+        });
+
+        it("pull-request plan artifacts are named per run attempt and overwrite, so a re-run does not fail on the name (review m7)", () => {
+            const upload = (workflows["preview.yml"].jobs.plan.steps as any[]).find((st) => /upload-artifact/.test(String(st.uses)));
+            assert.match(upload.with.name, /github\.run_attempt/);
+            assert.equal(upload.with.overwrite, true);
+            for (const [file, wf] of Object.entries(workflows)) {
+                for (const [name, job] of Object.entries<any>(wf.jobs)) {
+                    for (const st of (job.steps ?? []) as any[]) {
+                        if (!/upload-artifact/.test(String(st.uses ?? ""))) continue;
+                        assert.match(String(st.with.name), /run_attempt|RUN_ATTEMPT|steps\.plan\.outputs\.artifact/, `${file} job ${name}: artifact ${st.with.name} is not per run attempt`);
+                    }
+                }
+            }
+        });
+    });
+
     describe("Pulumi Deployments path filters (m11)", () => {
         const paths = (yaml.load(fs.readFileSync(path.join(ROOT, "deployments", "Pulumi.settings.yaml"), "utf8")) as any)
             .config["taskflow-api-deployments:source"].paths as string[];
@@ -240,12 +301,12 @@ describe("delivery paths as written", () => {
     });
 
     describe("heal goes through the deploy workflow (M8)", () => {
-        it("deploy.yml's dispatch takes a heal input and hands it to both stacks' up, behind the same Environments", () => {
+        it("deploy.yml's dispatch takes a heal input and hands it to staging's up and prod's plan and apply, behind the same Environments", () => {
             const deploy = workflows["deploy.yml"];
             assert.equal(deploy.on.workflow_dispatch.inputs.heal.type, "boolean");
-            for (const job of ["staging", "prod"]) {
+            for (const [job, command] of [["staging", "up"], ["prod-plan", "plan"], ["prod", "apply"]]) {
                 assert.match(String(deploy.jobs[job].with.heal), /inputs\.heal/);
-                assert.equal(deploy.jobs[job].with.command, "up");
+                assert.equal(deploy.jobs[job].with.command, command);
             }
             assert.equal(deploy.jobs.prod.with.environment, "prod");
         });
@@ -259,12 +320,14 @@ describe("delivery paths as written", () => {
             assert.ok(workflows["deploy.yml"].on.workflow_dispatch.inputs.heal);
         });
 
-        it("stack-operation heals only on up, after the credential step, and the up keeps the policy pack and refresh", () => {
+        it("stack-operation puts the heal token in before the up or the plan, prepares right before the up or apply, after the credential step; the up keeps the policy pack and refresh", () => {
             const steps = workflows["stack-operation.yml"].jobs.pulumi.steps as any[];
-            const heal = steps.findIndex((st) => /heal-gate\.ts token/.test(String(st.run ?? "")));
-            assert.ok(heal > steps.findIndex(writesKubeconfig), "heal step after the kubeconfig step");
-            assert.match(String(steps[heal].if), /inputs\.heal && inputs\.command == 'up'/);
-            assert.match(String(steps[heal].run), /--prepare-heal/);
+            const at = (re: RegExp) => steps.findIndex((st) => re.test(String(st.run ?? "")));
+            const token = at(/heal-gate\.ts token/), prepare = at(/--prepare-heal/);
+            assert.ok(token > steps.findIndex(writesKubeconfig), "heal step after the kubeconfig step");
+            assert.equal(steps[token].if, "inputs.heal && (inputs.command == 'up' || inputs.command == 'plan')");
+            assert.equal(steps[prepare].if, "inputs.heal && (inputs.command == 'up' || inputs.command == 'apply')");
+            assert.ok(token < at(/--save-plan/) && prepare < at(/pulumi up [^\n]*--yes/), "the token before the plan, the preparation before the apply");
             const up = steps.find((st) => String(st.uses ?? "").startsWith("pulumi/actions@") && st.with?.command);
             assert.equal(up.with.refresh, true);
             assert.match(String(up.with.policyPacks), /POLICY_PACK/);
@@ -279,16 +342,16 @@ describe("delivery paths as written", () => {
             const exp = at(/ops\/state\.sh export/);
             assert.ok(exp >= 0, "no state export step");
             const s = steps()[exp];
-            assert.match(String(s.if), /^inputs\.command == 'up'$/);
+            assert.equal(s.if, "inputs.command == 'up' || inputs.command == 'apply'");
             assert.match(String(s.env.PULUMI_STACK), /inputs\.stack/);
             assert.match(String(s.env.EXPORT_FILE), /github\.run_id/);
             const up = steps().findIndex((st) => String(st.uses ?? "").startsWith("pulumi/actions@") && st.with?.command);
-            const heal = at(/heal-gate\.ts token/);
+            const heal = at(/--prepare-heal/);
             const auth = at(/pulumi\/auth-actions@/);
             const cli = steps().findIndex((st) => String(st.uses ?? "").startsWith("pulumi/actions@") && !st.with?.command);
             assert.ok(auth < exp && cli < exp, "the export runs after the Pulumi token and CLI");
             assert.ok(exp < heal && heal < up, "the export runs before heal and before the up");
-            assert.match(String(steps()[cli].if), /^inputs\.command == 'up'$/);
+            assert.equal(steps()[cli].if, "inputs.command != 'preview'");
             // Never the plaintext: the artifact must stay ciphertext like the state itself.
             for (const [file, wf] of Object.entries(workflows)) {
                 assert.doesNotMatch(JSON.stringify(wf), /show-secrets/, `${file} exports secrets in plaintext`);
@@ -339,7 +402,8 @@ describe("delivery paths as written", () => {
 
         it("prod deploys only after this run's staging deploy succeeded (review m8)", () => {
             const { staging, prod } = workflows["deploy.yml"].jobs;
-            assert.deepEqual(prod.needs, ["test", "staging"]);
+            assert.deepEqual(prod.needs, ["test", "staging", "prod-plan"]);
+            assert.deepEqual(workflows["deploy.yml"].jobs["prod-plan"].needs, ["test", "staging"]);
             // Without an `if:`, a job runs only when every needed job succeeded (GitHub's default
             // success()); any condition here could let a skipped or failed staging through.
             assert.equal(prod.if, undefined);
@@ -347,7 +411,7 @@ describe("delivery paths as written", () => {
         });
 
         it("deploys and previews wait for the offline test workflow", () => {
-            assert.deepEqual(workflows["deploy.yml"].jobs.prod.needs, ["test", "staging"]);
+            assert.ok(workflows["deploy.yml"].jobs.prod.needs.includes("test"));
             assert.equal(workflows["preview.yml"].jobs.preview.needs, "test");
             assert.match(workflows["deploy.yml"].jobs.test.uses, /offline-tests\.yml$/);
         });
