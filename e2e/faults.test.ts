@@ -95,7 +95,8 @@ describe("faults of a deploy: interrupted and concurrent ups, stuck and unknown 
     const lockDir = () => path.join(target().stateDir, "backend", ".pulumi", "locks", "organization", "taskflow-api", "dev");
     const locks = () => (fs.existsSync(lockDir()) ? fs.readdirSync(lockDir()).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(fs.readFileSync(path.join(lockDir(), f), "utf8")) as { pid: number }) : []);
     const drift = () => tsScript("drift", ["--stack", "dev"], target().env);
-    const recover = (...extra: string[]) => tsScript("recover", ["--stack", "dev", "--local", "--config-file", base, ...extra], target().env);
+    // --yes: no terminal here, and recover asks before it changes anything.
+    const recover = (...extra: string[]) => tsScript("recover", ["--stack", "dev", "--local", "--config-file", base, "--yes", ...extra], target().env);
     const pulumiUp = (config: string) => startGroup("pulumi", ["up", "--yes", "--stack", "dev", "--config-file", config, "--non-interactive"], target().env);
     const serviceUrl = async () => {
         const svc = await target().get<any>(["service", RELEASE, "-n", ns()]);

@@ -47,6 +47,7 @@ export interface StackView {
 
 /** A lock file of the stack in a file (DIY) backend: `.pulumi/locks/<org>/<project>/<stack>/*.json`. */
 export interface StackLock {
+    /** Where the lock is: a path (file://) or an s3:// URL. */
     readonly file: string;
     readonly pid: number;
     readonly hostname: string;
@@ -126,22 +127,38 @@ export interface RecoveryOptions {
     readonly force: boolean;
     readonly namespace: string;
     readonly release: string;
+    /** The backend reports an update of the stack in progress (Pulumi Cloud): always refused. */
+    readonly updateInProgress?: string;
+    /** Why the backend's locks could not be read: refused, since a live update cannot be ruled out. */
+    readonly backendUnknown?: string;
+    /** End with `pulumi up` (the local cluster's stack only; shared stacks are upped by the deploy workflow). */
+    readonly up: boolean;
 }
 
 /** Margin on the release timeout: an atomic upgrade's rollback runs after the timeout. */
 export const GRACE_SECONDS = 60;
 
 /** What `npm run recover` does, or why it refuses. */
-export function planRecovery(f: ReleaseFinding, locks: readonly StackLock[], o: RecoveryOptions): RecoveryPlan {
+/**
+ * Why the backend forbids any repair now, or undefined: an update it reports in progress, a
+ * backend it cannot read, a live lock holder on this host, another host's lock. Decided before
+ * the cluster is read; --force never skips it (--force is about Helm's pending revision only).
+ */
+export function backendRefusal(locks: readonly StackLock[], o: Pick<RecoveryOptions, "updateInProgress" | "backendUnknown">): string | undefined {
+    if (o.updateInProgress) return `${o.updateInProgress}: wait for it to end (pulumi cancel only once you know it is gone)`;
+    if (o.backendUnknown) return `cannot tell whether an update of this stack is running: ${o.backendUnknown}`;
     const live = locks.find((l) => l.alive === true);
-    if (live) return { refuse: `an update of this stack is running: pulumi (pid ${live.pid}) on this host holds the stack's lock (${live.timestamp ?? "?"}); wait for it to end`, steps: [] };
+    if (live) return `an update of this stack is running: pulumi (pid ${live.pid}) on this host holds the stack's lock ${live.file} (${live.timestamp ?? "?"}); wait for it to end`;
     const foreign = locks.find((l) => l.alive === undefined);
     if (foreign) {
-        return {
-            refuse: `the stack is locked by ${foreign.username ?? "?"}@${foreign.hostname} (pid ${foreign.pid}, ${foreign.timestamp ?? "?"}): another machine's update may still run. Needs a person: make sure it has ended (the CI job, the laptop), then \`pulumi cancel\` and run this again`,
-            steps: [],
-        };
+        return `the stack is locked by ${foreign.username ?? "?"}@${foreign.hostname} (pid ${foreign.pid}, ${foreign.timestamp ?? "?"}): another machine's update may still run. Needs a person: make sure it has ended (the CI job, the laptop), then \`pulumi cancel\` and run this again`;
     }
+    return undefined;
+}
+
+export function planRecovery(f: ReleaseFinding, locks: readonly StackLock[], o: RecoveryOptions): RecoveryPlan {
+    const refused = backendRefusal(locks, o);
+    if (refused) return { refuse: refused, steps: [] };
     const steps: RecoveryStep[] = locks.map((lock) => ({ kind: "cancel-stale-lock" as const, lock }));
     if (f.kind === "stuck" || f.kind === "unknown-to-state") {
         if (f.kind === "unknown-to-state" && !f.pendingCreate) {
@@ -167,7 +184,7 @@ export function planRecovery(f: ReleaseFinding, locks: readonly StackLock[], o: 
         }
         if (f.kind === "unknown-to-state" && f.pendingCreate) steps.push({ kind: "uninstall" }, { kind: "clear-pending-creates", urn: f.pendingCreate });
     }
-    steps.push({ kind: "up" });
+    if (o.up) steps.push({ kind: "up" });
     return { steps };
 }
 

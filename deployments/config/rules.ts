@@ -12,15 +12,10 @@ export function crossFieldRules(c: Partial<Parsed>, ctx: z.RefinementCtx): void 
 
     for (const [name, stack] of Object.entries(c.stacks ?? {})) {
         if (stack?.production !== true) continue;
-        // A merge must never reach production without a person deciding it (deploy.yml's
-        // reviewers, or a click in Pulumi Cloud).
-        if (stack.pushToDeploy === true) {
-            issue(["stacks", name, "pushToDeploy"], "must be false for a production stack (production deploys need an approval)");
-        }
-        // Nothing else would notice a console edit to the production cache or IAM role.
-        if (stack.driftDetection === undefined) {
-            issue(["stacks", name, "driftDetection"], "required for a production stack (set driftDetection.schedule)");
-        }
+        // Pulumi Deployments has no approval of its own: whoever may update the stack can start a
+        // deployment from the console or the REST API, with the stack's role, past the GitHub
+        // Environment's reviewers (review m1). Production deploys only through deploy.yml.
+        issue(["stacks", name, "production"], "production stacks are not configured in Pulumi Deployments (a console or API deployment skips the prod Environment's approval); deploy them through deploy.yml");
     }
 
     checkEnvironment(c.executor?.environmentVariables, ["executor", "environmentVariables"], issue);

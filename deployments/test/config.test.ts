@@ -19,9 +19,9 @@ type Stacks = Record<string, Record<string, unknown>>;
 const NS = "taskflow-api-deployments";
 
 describe("deployments config", () => {
-    it("the committed Pulumi.settings.yaml is valid and configures dev, staging and prod", () => {
+    it("the committed Pulumi.settings.yaml is valid and configures dev and staging, not prod (review m1)", () => {
         const config = parseConfig(rawConfigFromFile());
-        assert.deepStrictEqual(Object.keys(config.stacks).sort(), ["dev", "prod", "staging"]);
+        assert.deepStrictEqual(Object.keys(config.stacks).sort(), ["dev", "staging"]);
     });
 
     it("an unknown top-level key is an error that names it", () => {
@@ -31,8 +31,8 @@ describe("deployments config", () => {
 
     it("a misspelt key inside a stack is an error that names its full path", () => {
         const stacks = section<Stacks>("stacks");
-        stacks.prod.pushToDeploi = true;
-        assert.deepStrictEqual(problems(rawWith("stacks", stacks)), [`${NS}:stacks.prod.pushToDeploi: unknown key`]);
+        stacks.staging.pushToDeploi = true;
+        assert.deepStrictEqual(problems(rawWith("stacks", stacks)), [`${NS}:stacks.staging.pushToDeploi: unknown key`]);
     });
 
     it("every problem is reported at once, each with its key", () => {
@@ -49,18 +49,12 @@ describe("deployments config", () => {
         assert.deepStrictEqual(problems(rawWith("organization", undefined)), [`${NS}:organization: required (expected string)`]);
     });
 
-    it("a production stack that deploys on push is rejected", () => {
+    it("a production stack is refused, even without push-to-deploy: a console deployment would skip the approval (review m1)", () => {
         const stacks = section<Stacks>("stacks");
-        stacks.prod.pushToDeploy = true;
+        stacks.prod = { awsRoleArn: "arn:aws:iam::123456789012:role/taskflow-api-prod-deployments", production: true, pushToDeploy: false, driftDetection: { schedule: "0 */6 * * *" } };
         assert.deepStrictEqual(problems(rawWith("stacks", stacks)), [
-            `${NS}:stacks.prod.pushToDeploy: must be false for a production stack (production deploys need an approval)`,
+            `${NS}:stacks.prod.production: production stacks are not configured in Pulumi Deployments (a console or API deployment skips the prod Environment's approval); deploy them through deploy.yml`,
         ]);
-    });
-
-    it("a production stack without drift detection is rejected", () => {
-        const stacks = section<Stacks>("stacks");
-        delete stacks.prod.driftDetection;
-        assert.match(problems(rawWith("stacks", stacks)).join("\n"), /stacks\.prod\.driftDetection: required for a production stack/);
     });
 
     it("an executor image must be pinned: no tag and the latest tag are rejected, a digest is accepted", () => {
@@ -81,10 +75,10 @@ describe("deployments config", () => {
     it("a malformed AWS role ARN or cron schedule names its key", () => {
         const stacks = section<Stacks>("stacks");
         stacks.staging.awsRoleArn = "arn:aws:iam::123:user/me";
-        stacks.prod.driftDetection = { schedule: "hourly" };
+        stacks.staging.driftDetection = { schedule: "hourly" };
         const found = problems(rawWith("stacks", stacks)).join("\n");
         assert.match(found, /stacks\.staging\.awsRoleArn: expected an IAM role ARN/);
-        assert.match(found, /stacks\.prod\.driftDetection\.schedule: expected a 5-field cron expression/);
+        assert.match(found, /stacks\.staging\.driftDetection\.schedule: expected a 5-field cron expression/);
     });
 
     it("booleans may be given as strings, the way `pulumi config set` writes them", () => {

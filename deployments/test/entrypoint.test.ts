@@ -24,9 +24,9 @@ describe("deployments entry point", () => {
 
     it("registers the settings of every configured stack and exports their ids", async () => {
         const exports = await runIndex(rawConfigFromFile());
-        assert.strictEqual(recorded.filter((r) => r.type === T.settings).length, 3);
+        assert.strictEqual(recorded.filter((r) => r.type === T.settings).length, 2);
         const ids = await Promise.all((exports.configuredStacks as pulumi.Output<string>[]).map((o) => promiseOf(o)));
-        assert.deepStrictEqual(ids, ["acme/taskflow-api/dev", "acme/taskflow-api/staging", "acme/taskflow-api/prod"]);
+        assert.deepStrictEqual(ids, ["acme/taskflow-api/dev", "acme/taskflow-api/staging"]);
     });
 
     it("refuses a secret config value before registering anything, naming the key", async () => {

@@ -12,21 +12,17 @@ describe("deployments resources", () => {
 
     it("registers one DeploymentSettings per stack, named by org/project/stack", () => {
         const stacks = built.ofType(T.settings).map((r) => `${r.inputs.organization}/${r.inputs.project}/${r.inputs.stack}`);
-        assert.deepStrictEqual(stacks.sort(), ["acme/taskflow-api/dev", "acme/taskflow-api/prod", "acme/taskflow-api/staging"]);
+        assert.deepStrictEqual(stacks.sort(), ["acme/taskflow-api/dev", "acme/taskflow-api/staging"]);
     });
 
-    it("prod never deploys on push, as Pulumi Cloud receives it", () => {
-        assert.strictEqual(built.settingsOf("prod").inputs.vcs.deployCommits, false);
-        assert.strictEqual(built.settingsOf("prod").inputs.github, undefined, "the deprecated github block would bring back its defaults");
+    it("staging never deploys on push or previews pull requests, as Pulumi Cloud receives it (deploy.yml is its one deployer)", () => {
+        assert.strictEqual(built.settingsOf("staging").inputs.vcs.deployCommits, false);
+        assert.strictEqual(built.settingsOf("staging").inputs.vcs.previewPullRequests, false);
+        assert.strictEqual(built.settingsOf("staging").inputs.github, undefined, "the deprecated github block would bring back its defaults");
     });
 
-    it("prod detects drift on a schedule and never remediates it; no other stack has a schedule", () => {
-        const drift = built.ofType(T.drift);
-        assert.strictEqual(drift.length, 1);
-        assert.deepStrictEqual(
-            { stack: drift[0].inputs.stack, cron: drift[0].inputs.scheduleCron, remediate: drift[0].inputs.autoRemediate },
-            { stack: "prod", cron: "0 */6 * * *", remediate: false },
-        );
+    it("registers no drift schedule: prod is not configured here, and its drift is drift.yml's", () => {
+        assert.deepStrictEqual(built.ofType(T.drift), []);
     });
 
     it("creates no review stacks, so it needs no TTL schedules", () => {

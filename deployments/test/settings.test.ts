@@ -6,7 +6,7 @@ import { AWS_SESSION_DURATION, buildSettings } from "../settings";
 import { rawConfigFromFile } from "./support/program";
 
 const config = parseConfig(rawConfigFromFile());
-const STACKS = ["dev", "staging", "prod"] as const;
+const STACKS = ["dev", "staging"] as const;
 
 describe("deployment settings", () => {
     for (const stack of STACKS) {
@@ -45,15 +45,14 @@ describe("deployment settings", () => {
         assert.strictEqual(new Set(roles).size, STACKS.length);
     });
 
-    it("dev and staging deploy on push; prod never does", () => {
+    it("dev deploys on push; staging does not (deploy.yml is its one deployer, review m1)", () => {
         assert.strictEqual(buildSettings(config, "dev").vcs.deployCommits, true);
-        assert.strictEqual(buildSettings(config, "staging").vcs.deployCommits, true);
-        assert.strictEqual(buildSettings(config, "prod").vcs.deployCommits, false);
+        assert.strictEqual(buildSettings(config, "staging").vcs.deployCommits, false);
     });
 
-    it("only staging previews pull requests, and no stack is a review-stack template", () => {
-        assert.deepStrictEqual(STACKS.map((s) => buildSettings(config, s).vcs.previewPullRequests), [false, true, false]);
-        assert.deepStrictEqual(STACKS.map((s) => buildSettings(config, s).vcs.pullRequestTemplate), [false, false, false]);
+    it("no stack previews pull requests (a pull request's code with a deploy role) or is a review-stack template", () => {
+        assert.deepStrictEqual(STACKS.map((s) => buildSettings(config, s).vcs.previewPullRequests), [false, false]);
+        assert.deepStrictEqual(STACKS.map((s) => buildSettings(config, s).vcs.pullRequestTemplate), [false, false]);
     });
 
     it("every trigger is written out, because the provider defaults push-to-deploy and previews to on", () => {
@@ -75,9 +74,9 @@ describe("deployment settings", () => {
     });
 
     it("a stack with an eksCluster hands its name and region to the credential step; one without sets neither", () => {
-        const env = buildSettings(config, "prod").operationContext.environmentVariables;
-        assert.strictEqual(env.EKS_CLUSTER_NAME, config.stacks.prod.eksCluster?.name);
-        assert.strictEqual(env.AWS_REGION, config.stacks.prod.eksCluster?.region);
+        const env = buildSettings(config, "dev").operationContext.environmentVariables;
+        assert.strictEqual(env.EKS_CLUSTER_NAME, config.stacks.dev.eksCluster?.name);
+        assert.strictEqual(env.AWS_REGION, config.stacks.dev.eksCluster?.region);
         const staging = buildSettings(config, "staging").operationContext.environmentVariables;
         assert.ok(!("EKS_CLUSTER_NAME" in staging) && !("AWS_REGION" in staging));
     });

@@ -8,7 +8,7 @@ import * as path from "path";
 import * as zlib from "zlib";
 
 import { decodeHelmRelease } from "../../ops/drift";
-import { readLocks } from "../../ops/recover";
+import { backendReport, fileLocks, s3Target, signS3Get } from "../../ops/backend-locks";
 import {
     classifyRelease, describeFinding, describePlan, GRACE_SECONDS, HELM_RELEASE_TYPE, markRecordFailed, planRecovery, ReleaseRevision, revisionFromSecret, StackLock, stackView,
 } from "../../ops/release-state";
@@ -18,7 +18,7 @@ const rev = (revision: number, status: string, ageSeconds = 1000): ReleaseRevisi
 const URN = "urn:pulumi:dev::taskflow-api::taskflow:k8s:TaskflowApi$kubernetes:helm.sh/v3:Release::api";
 const known = { releaseUrn: URN, pending: [] };
 const unknownWithCreate = { pending: [{ type: "creating", urn: URN, resourceType: HELM_RELEASE_TYPE }] };
-const opts = { timeoutSeconds: 300, force: false, namespace: "ns", release: "api" };
+const opts = { timeoutSeconds: 300, force: false, namespace: "ns", release: "api", up: true };
 const lock = (alive: boolean | undefined): StackLock => ({ file: "/b/x.json", pid: 42, hostname: alive === undefined ? "ci-runner-7" : os.hostname(), ...(alive === undefined ? {} : { alive }) });
 
 describe("release state after an interrupted deploy (ops/release-state.ts)", () => {
@@ -67,6 +67,22 @@ describe("release state after an interrupted deploy (ops/release-state.ts)", () 
         const noAge = classifyRelease([{ revision: 3, status: "pending-upgrade", secret: "s" }], known, NOW);
         assert.match(planRecovery(noAge, [], opts).refuse ?? "", /unknown number of/);
         assert.equal(planRecovery(noAge, [], { ...opts, force: true }).refuse, undefined);
+    });
+
+    it("recover refuses while the backend reports an update in progress, or cannot say, even with --force (review M5)", () => {
+        const old = classifyRelease([rev(2, "deployed"), rev(3, "pending-upgrade", 10_000)], known, NOW);
+        const cloud = planRecovery(old, [], { ...opts, force: true, updateInProgress: "Pulumi Cloud reports an update of org/prod in progress" });
+        assert.match(cloud.refuse ?? "", /^Pulumi Cloud reports an update of org\/prod in progress: wait for it to end/);
+        assert.deepStrictEqual(cloud.steps, []);
+        const unknown = planRecovery(old, [], { ...opts, force: true, backendUnknown: "reading the S3 backend's locks needs AWS_ACCESS_KEY_ID" });
+        assert.match(unknown.refuse ?? "", /^cannot tell whether an update of this stack is running: reading the S3 backend's locks needs AWS_ACCESS_KEY_ID/);
+    });
+
+    it("recover ends with up only when asked to (the local cluster's stack); a shared stack's plan has no up (review M5)", () => {
+        const stuck = classifyRelease([rev(2, "deployed"), rev(3, "pending-upgrade", 10)], known, NOW);
+        assert.deepStrictEqual(planRecovery(stuck, [], { ...opts, force: true, up: false }).steps.map((s) => s.kind), ["mark-failed", "rollback"]);
+        // A healthy release: nothing at all to do, rather than a blind deploy.
+        assert.deepStrictEqual(planRecovery(classifyRelease([rev(1, "deployed")], known, NOW), [], { ...opts, up: false }).steps, []);
     });
 
     it("recover's plans: stale lock, mark failed, roll back to the last deployed revision, remove an install that never completed, up", () => {
@@ -121,13 +137,48 @@ describe("release state after an interrupted deploy (ops/release-state.ts)", () 
             fs.mkdirSync(locks, { recursive: true });
             fs.writeFileSync(path.join(locks, "a.json"), JSON.stringify({ pid: process.pid, hostname: os.hostname(), username: "me", timestamp: "t" }));
             fs.writeFileSync(path.join(locks, "b.json"), JSON.stringify({ pid: 1, hostname: "elsewhere" }));
-            const got = readLocks(`file://${dir}`, "proj", "dev").sort((a, b) => a.file.localeCompare(b.file));
+            const got = fileLocks(`file://${dir}`, "proj", "dev").sort((a, b) => a.file.localeCompare(b.file));
             // This test's own pid runs node, not pulumi: a reused pid is not a lock holder.
             assert.deepStrictEqual(got.map((l) => [path.basename(l.file), l.alive]), [["a.json", false], ["b.json", undefined]]);
-            assert.deepStrictEqual(readLocks("https://api.pulumi.com", "proj", "dev"), []);
-            assert.deepStrictEqual(readLocks(`file://${dir}`, "proj", "prod"), []);
+            assert.deepStrictEqual(fileLocks(`file://${dir}`, "proj", "prod"), []);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+    describe("what the backend reports about a running update (ops/backend-locks.ts, review M5)", () => {
+        const never = () => assert.fail("pulumi stack ls must not run for a self-managed backend");
+        const ls = (stacks: unknown, code = 0) => () => ({ code, stdout: JSON.stringify(stacks), stderr: code ? "error: unauthorized" : "" });
+
+        it("Pulumi Cloud: an update in progress is named; a finished one is not; a stack it does not list is unknown", async () => {
+            const busy = await backendReport(undefined, "proj", "org/prod", {}, ls([{ name: "org/proj/prod", updateInProgress: true }, { name: "org/proj/dev", updateInProgress: false }]));
+            assert.deepStrictEqual(busy, { locks: [], updateInProgress: "Pulumi Cloud reports an update of org/prod in progress" });
+            assert.deepStrictEqual(await backendReport("https://api.pulumi.com", "proj", "prod", {}, ls([{ name: "prod", updateInProgress: false }])), { locks: [] });
+            assert.match((await backendReport(undefined, "proj", "prod", {}, ls([{ name: "dev" }])) as { unknown: string }).unknown, /does not list stack prod/);
+            assert.match((await backendReport(undefined, "proj", "prod", {}, ls([], 255)) as { unknown: string }).unknown, /unauthorized/);
+        });
+
+        it("a backend whose locks it cannot read (gs://, or S3 without credentials in the environment) is unknown, never 'no locks'", async () => {
+            assert.match((await backendReport("gs://bucket", "proj", "prod", {}, never) as { unknown: string }).unknown, /cannot read the locks of backend gs:\/\/bucket/);
+            assert.match((await backendReport("s3://bucket?region=eu-west-1", "proj", "prod", {}, never) as { unknown: string }).unknown, /needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+        });
+
+        it("reads an s3:// URL as the engine's gocloud.dev does: endpoint, path style, TLS off, region, prefix", () => {
+            assert.deepStrictEqual(s3Target("s3://state?endpoint=127.0.0.1:9000&s3ForcePathStyle=true&disableSSL=true&region=us-east-1", {}),
+                { base: "http://127.0.0.1:9000", bucket: "state", prefix: "", region: "us-east-1", pathStyle: true });
+            assert.deepStrictEqual(s3Target("s3://state/team/a", { AWS_REGION: "eu-west-1" }),
+                { base: "https://state.s3.eu-west-1.amazonaws.com", bucket: "state", prefix: "team/a/", region: "eu-west-1", pathStyle: false });
+        });
+
+        it("signs S3 requests with Signature Version 4 exactly as AWS's own examples (GET Object with Range; list with max-keys and prefix)", () => {
+            // AWS S3 API reference, "Signature Calculations for the Authorization Header: Transferring
+            // Payload in a Single Chunk", examples GET Object and GET Bucket (List Objects).
+            const credentials = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+            const now = new Date("2013-05-24T00:00:00Z");
+            const host = "examplebucket.s3.amazonaws.com";
+            const get = signS3Get({ host, path: "/test.txt", query: {}, region: "us-east-1", credentials, now, extraHeaders: { Range: "bytes=0-9" } });
+            assert.match(get.authorization, /SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41$/);
+            const list = signS3Get({ host, path: "/", query: { "max-keys": "2", prefix: "J" }, region: "us-east-1", credentials, now });
+            assert.match(list.authorization, /Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7$/);
+        });
     });
 });

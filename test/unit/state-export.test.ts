@@ -1,5 +1,6 @@
 // ops/state.sh export, the step the deploy workflow runs before every `up` (issue 21, item 6):
-// the file it keeps is private and never holds a secret in plaintext. Driven with a stand-in
+// the file it keeps is private and never holds a secret in plaintext; a stack with nothing to keep
+// gets a marker, so the first deploy of a new stack is not stopped by its own export (review M1). Driven with a stand-in
 // `pulumi` that writes the export it is given; the real engine's export and restore are
 // e2e/platform-faults.test.ts.
 import { strict as assert } from "assert";
@@ -47,10 +48,32 @@ describe("ops/state.sh export (the deploy workflow's state export)", function ()
         assert.ok(!fs.existsSync(r.file), "the plaintext export was kept");
     });
 
-    it("refuses an export with no resources (a stack that was never deployed, or the wrong one)", () => {
+    it("keeps a marker, not a failure, for a stack with no resources: the first deploy of a new stack goes on (review M1)", () => {
+        // What the engine exports for a stack that was initialised and never deployed.
+        const r = exportWith({ manifest: { time: "2026-12-07T22:00:00Z", magic: "", version: "v3.255.0" }, secrets_providers: { type: "service" } });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /stack org\/prod has no resources: nothing to keep/);
+        const kept = JSON.parse(fs.readFileSync(r.file, "utf8"));
+        assert.equal(kept.nothingToKeep, true);
+        assert.equal(kept.stack, "org/prod");
+        assert.equal(fs.statSync(r.file).mode & 0o777, 0o600);
+    });
+
+    it("keeps an export with pending operations even when it lists no resources (an interrupted first up)", () => {
+        const r = exportWith({ pending_operations: [{ resource: { urn: "x", type: "kubernetes:core/v1:Namespace" }, type: "creating" }] });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /0 resources, 1 pending operations/);
+        assert.equal(JSON.parse(fs.readFileSync(r.file, "utf8")).deployment.pending_operations.length, 1);
+    });
+
+    it("restore refuses the marker, naming it, and imports nothing", () => {
         const r = exportWith({});
-        assert.equal(r.status, 1);
-        assert.match(r.stderr, /holds no resources/);
-        assert.ok(!fs.existsSync(r.file));
+        assert.equal(r.status, 0, r.stderr);
+        const restore = spawnSync("bash", [path.join(ROOT, "ops/state.sh"), "restore", "--stack", "org/prod", "--file", r.file], {
+            cwd: ROOT, encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+        });
+        assert.equal(restore.status, 1);
+        assert.match(restore.stderr, /is the marker of a stack that had no resources: nothing to restore/);
+        assert.equal(fs.readFileSync(path.join(dir, "calls.log"), "utf8").trim(), `pulumi stack export --stack org/prod --file ${r.file}`, "restore called pulumi");
     });
 });
