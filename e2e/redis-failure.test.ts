@@ -77,15 +77,9 @@ describe("a frozen ElastiCache primary under load, then a failover (stand-in, re
         if (t) await t.stop();
     });
 
-    it("the pods leave rotation while the primary is frozen, requests fail fast, and writes come back soon after the endpoint moves", async function () {
-        this.timeout(8 * 60_000);
-        const before = await waitFor("3 Ready app pods", () => r.allReady(), 180_000);
-        const old = fs.readFileSync(path.join(r.standinDir, "primary"), "utf8").trim();
-        const oldIndex = NODES.indexOf(old);
-        assert.ok(oldIndex >= 0, `the stand-in's primary ${old} is one of its nodes`);
-        const next = NODES.find((n) => n !== old) as string;
-        const node = NodeProcess.read(r.standinDir, oldIndex);
-
+    /** One freeze-and-failover of the node `old` onto `next` under load; returns the numbers it printed. */
+    async function freezeAndFailOver(round: number, old: string, next: string, podCount: number): Promise<{ windowMs: number; firstGoodMs: number; timedOut: number }> {
+        const node = NodeProcess.read(r.standinDir, NODES.indexOf(old));
         // Pod readiness as the kubelet reports it, once a second (what the Service routes by).
         const readiness: { at: number; ready: number }[] = [];
         let watching = true;
@@ -120,7 +114,7 @@ describe("a frozen ElastiCache primary under load, then a failover (stand-in, re
 
         const allBack = await waitFor("every app pod Ready again", async () => {
             const last = readiness[readiness.length - 1];
-            return last && last.at > tf && last.ready >= before.length ? last.at : undefined;
+            return last && last.at > tf && last.ready >= podCount ? last.at : undefined;
         }, 120_000, 500);
         await sleep(10_000);
         const report = await writes.stop();
@@ -139,30 +133,48 @@ describe("a frozen ElastiCache primary under load, then a failover (stand-in, re
         const firstGood = after.find((e) => e.ok);
         const lastBad = failedAfter[failedAfter.length - 1];
         const firstBad = writes.timeline.find((e) => e.at >= tz && !e.ok);
+        const kind = (why = "") => /^HTTP/.test(why) ? why : /timeout/.test(why) ? "client timeout (5 s)" : /ECONNREFUSED|ECONNRESET|EHOSTUNREACH/.exec(why)?.[0] ?? why;
         const kinds = (es: typeof after) => {
             const n: Record<string, number> = {};
-            for (const e of es.filter((x) => !x.ok)) {
-                const k = /^HTTP/.test(e.why ?? "") ? e.why as string : /timeout/.test(e.why ?? "") ? "client timeout (5 s)" : /ECONNREFUSED|ECONNRESET|EHOSTUNREACH/.exec(e.why ?? "")?.[0] ?? String(e.why);
-                n[k] = (n[k] ?? 0) + 1;
-            }
+            for (const e of es.filter((x) => !x.ok)) n[kind(e.why)] = (n[kind(e.why)] ?? 0) + 1;
             return JSON.stringify(n);
         };
-        console.log(`      primary ${old} frozen (SIGSTOP) under load; endpoint moved to ${next} ${tf - tz} ms later`);
-        console.log(`      /v1/roundtrip: ${describeLoad(report)}`);
-        console.log(`      while frozen: ${during.length} requests, ${during.filter((e) => !e.ok).length} failed ${kinds(during)}; first failure ${firstBad ? firstBad.at - tz : "none"} ms after the freeze`);
-        console.log(`      every pod NotReady ${allOut - tz} ms after the freeze (app bound 10 s + probe 3 x 5 s)`);
-        console.log(`      after the move: ${after.length} requests, ${failedAfter.length} failed ${kinds(after)}`);
-        console.log(`      first good write ${firstGood ? firstGood.at - tf : "none"} ms after the endpoint moved; last failed request ${lastBad ? lastBad.at - tf : "none"} ms after it (the failure window after the move); every pod Ready ${allBack - tf} ms after it`);
+        // Anything but the app's 503 and the Service's refusal (no Ready pod) is worth a time.
+        const odd = writes.timeline.filter((e) => e.at >= tz && !e.ok && !/HTTP 503|ECONNREFUSED/.test(e.why ?? ""));
+        const windowMs = lastBad ? lastBad.at - tf : 0;
+        console.log(`      round ${round}: primary ${old} frozen (SIGSTOP) under load; endpoint moved to ${next} ${tf - tz} ms later`);
+        console.log(`        /v1/roundtrip: ${describeLoad(report)}`);
+        console.log(`        while frozen: ${during.length} requests, ${during.filter((e) => !e.ok).length} failed ${kinds(during)}; first failure ${firstBad ? firstBad.at - tz : "none"} ms after the freeze; every pod NotReady ${allOut - tz} ms after it (app bound 10 s + probe 3 x 5 s)`);
+        console.log(`        after the move: ${after.length} requests, ${failedAfter.length} failed ${kinds(after)}`);
+        if (odd.length) console.log(`        other failures (ms after the move): ${odd.map((e) => `${e.why} @${e.at - tf}`).join(", ")}`);
+        console.log(`        first good write ${firstGood ? firstGood.at - tf : "none"} ms after the endpoint moved; last failed request ${lastBad ? windowMs : "none"} ms after it (the failure window after the move); every pod Ready ${allBack - tf} ms after it`);
 
         assert.ok(firstGood, "a write succeeded after the endpoint moved");
-        // Fail fast: a request got an answer (a 503 from the pod, or a refusal once no pod was
-        // Ready), never the client's 5 s timeout (before M7: a 2 s command timeout per request
-        // at best, on a connection that stayed "ready" for good).
-        const timedOut = writes.timeline.filter((e) => e.at >= tz && /timeout/.test(e.why ?? ""));
-        assert.strictEqual(timedOut.length, 0, `${timedOut.length} requests hit the client's 5 s timeout`);
         // After the move, nothing fails once every pod is back.
         assert.ok(!lastBad || lastBad.at <= allBack + 2000, `requests still failing ${lastBad && lastBad.at - allBack} ms after every pod was Ready`);
-        const status = ok(await cli(next, ["ROLE"]), "ROLE").stdout;
-        assert.match(status, /^master/);
+        const timedOut = writes.timeline.filter((e) => e.at >= tz && /timeout/.test(e.why ?? "")).length;
+        return { windowMs, firstGoodMs: firstGood.at - tf, timedOut };
+    }
+
+    it("the pods leave rotation while the primary is frozen, requests fail fast, and writes come back soon after the endpoint moves (3 rounds)", async function () {
+        this.timeout(15 * 60_000);
+        const before = await waitFor("3 Ready app pods", () => r.allReady(), 180_000);
+        let primary = fs.readFileSync(path.join(r.standinDir, "primary"), "utf8").trim();
+        assert.ok(NODES.includes(primary), `the stand-in's primary ${primary} is one of its nodes`);
+        const rounds = [];
+        for (let i = 1; i <= 3; i++) {
+            const next = NODES[(NODES.indexOf(primary) + 1) % NODES.length];
+            rounds.push(await freezeAndFailOver(i, primary, next, before.length));
+            primary = next;
+            await waitFor("3 Ready app pods", () => r.allReady(), 180_000);
+        }
+        const windows = rounds.map((x) => x.windowMs);
+        console.log(`      failure window after the endpoint moved, per round: ${windows.join(", ")} ms (goal <= 10,000 ms; printed, not asserted: see docs/operations.md)`);
+        // Fail fast: every request got an answer (a 503 from the pod, or a refusal once no pod
+        // was Ready), never the client's 5 s timeout. Before M7, the connection to a frozen
+        // primary stayed "ready" for good and writes never came back.
+        assert.deepStrictEqual(rounds.map((x) => x.timedOut), [0, 0, 0], "requests that hit the client's 5 s timeout, per round");
+        const role = ok(await cli(primary, ["ROLE"]), "ROLE").stdout;
+        assert.match(role, /^master/);
     });
 });
