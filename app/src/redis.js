@@ -128,6 +128,7 @@ class RedisClient extends EventEmitter {
     this.timeouts = 0;
     this.lastReplyAt = 0;
     this.heartbeat = null;
+    this.pinging = false;
     this.ca = undefined;
   }
 
@@ -272,7 +273,7 @@ class RedisClient extends EventEmitter {
       // No answer since the command went out (ioredis writes it at once on a ready connection).
       this.markUnreachable(sentAt);
       this.timeouts += 1;
-      if (this.timeouts >= this.opts.maxTimeouts && this.status === 'ready' && c === this.client) {
+      if (this.timeouts >= this.opts.maxTimeouts && this.status === 'ready') {
         this.emit('stalled', this.timeouts);
         this.timeouts = 0;
         // Commands fail fast from now on, not after another timeout each.
