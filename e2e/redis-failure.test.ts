@@ -8,7 +8,11 @@
 // Printed: failed requests (by kind), the time from the endpoint move to the first good write,
 // the window of failed requests after the move, and when the pods left and re-entered rotation.
 //
-//   flock /work/e2e.lock npm run test:e2e -- --spec e2e/redis-failure.test.ts
+// Alone (`npm run test:e2e -- --spec <file>` runs .mocharc.e2e.yml's whole list as well: mocha
+// adds a --spec to the config's spec list), under the host's cluster lock:
+//   flock /work/e2e.lock bash -c 'source local/toolchain/tools.sh chart engine cluster node plugins &&
+//     bash scripts/chart-deps.sh && npx mocha --no-config -r ts-node/register/transpile-only \
+//     --extension ts --timeout 900000 e2e/redis-failure.test.ts'
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
