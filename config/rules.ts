@@ -225,6 +225,12 @@ function externalRedisRules(redis: NonNullable<Parsed["redis"]>, issue: Issue): 
     if (typeof token === "string" && token !== SECURE_PLACEHOLDER && !/^[!#-.0-?A-~]{16,128}$/.test(token)) {
         issue(["redis", "authToken"], "expected 16-128 printable ASCII characters without spaces, '\"', '/' or '@' (ElastiCache's AUTH token rules); the value is not shown");
     }
+    // Review m3: without TLS the AUTH token and every value cross the network in clear text, to
+    // an endpoint this stack does not own. Refused rather than warned: a warning scrolls past in
+    // CI, and ElastiCache (the path external mode rehearses) requires transit encryption anyway.
+    if (redis.tls === false) {
+        issue(["redis", "tls"], 'false would send the AUTH token and every value in clear text: an external Redis needs TLS (rediss://); remove the key or set it to true');
+    }
     if (redis.caCert !== undefined && redis.tls === false) {
         issue(["redis", "caCert"], "a CA bundle needs redis.tls: true");
     }

@@ -3,12 +3,15 @@
 // smallest program that honours it (chart/README.md, "What the chart expects of the image").
 //
 //   GET /health/live   the event loop answers (liveness and startup probes)
-//   GET /health/ready  200 once Redis has answered AUTH + PING since start, and until SIGTERM
+//   GET /health/ready  200 once Redis has answered AUTH + PING and the schema check since start,
+//                      while Redis has not been unreachable for REDIS_UNREACHABLE_READY_MS, and
+//                      until SIGTERM
 //   GET /v1/roundtrip  a real Redis round trip; 503 while Redis is unreachable
 //   GET /              name and version
 //
 // Environment (ConfigMap + Secret of the chart): PORT, REDIS_URL, REDIS_PASSWORD,
-// REDIS_USERNAME (optional), LOG_LEVEL, APP_VERSION; DRAIN_TIMEOUT_MS for tests.
+// REDIS_USERNAME (optional), LOG_LEVEL, APP_VERSION; DRAIN_TIMEOUT_MS and
+// REDIS_UNREACHABLE_READY_MS for tests.
 
 const http = require('node:http');
 const os = require('node:os');
@@ -31,40 +34,84 @@ const log = createLogger();
 const pod = os.hostname();
 const redis = new RedisClient(redisOptionsFromEnv());
 
-// Readiness is "this pod can serve", not "Redis is up right now" (chart audit D14): it turns
-// true after the first successful AUTH + PING and stays true through later Redis outages, so a
-// failover degrades data endpoints to 503 instead of emptying every Service endpoint at once.
-// It still gates the first start on Redis, which catches a wrong password or URL at rollout
-// time (the new ReplicaSet never becomes Ready, the old one keeps serving).
+// Readiness is "this pod can serve" (chart audit D14), and, since review M7, "... or could
+// within a short outage": it turns true after the first successful AUTH + PING + schema check,
+// stays true through an outage shorter than UNREACHABLE_READY_MS (a clean failover is over in a
+// few seconds, and emptying every Service endpoint for it would turn 503s into refused
+// connections), and turns false beyond it (a pod cut off from Redis, say by a node or a zone
+// that died without resetting its connections, leaves the load balancer's rotation while its
+// peers serve), true again at the first answer. 10 s: twice a clean failover measured on the
+// stand-in, and with the probe's failureThreshold (3 x 5 s) a cut-off pod leaves rotation in
+// ~25 s, not ~15 min. It still gates the first start on Redis, which catches a wrong password or
+// URL at rollout time (the new ReplicaSet never becomes Ready, the old one keeps serving).
+const UNREACHABLE_READY_MS = Number(process.env.REDIS_UNREACHABLE_READY_MS || 10000);
+// The first schema check is retried on this timer while the connection stays up (review m2): a
+// timed-out HGET on a connection that never drops would otherwise never be retried.
+const SCHEMA_RETRY_MS = 1000;
 let redisConfirmed = false;
 let draining = false;
 // Data this build cannot serve: a migration newer than it declared itself incompatible with it
 // (compatibleWith > APP_SCHEMA). The pod then never turns Ready, so a rollback to a too-old
 // image fails its rollout instead of serving misread data.
 let schemaProblem = null;
+let schemaInFlight = false;
+let schemaTimer = null;
+let unreachableLogged = false;
 
-redis.on('ready', async () => {
-  if (!redisConfirmed) {
-    try {
-      const needs = Number(await redis.command(['HGET', SCHEMA_KEY, 'compatibleWith'])) || 0;
-      schemaProblem = needs > APP_SCHEMA ? `data schema needs app schema >= ${needs}; this build serves ${APP_SCHEMA}` : null;
-      if (schemaProblem) log.error('refusing readiness', { reason: schemaProblem });
-    } catch (err) {
-      log.warn('schema check failed; retrying on the next connection', { error: err.message });
-      return;
-    }
+// Runs until it succeeds once: on the first 'ready', then every SCHEMA_RETRY_MS while it fails on
+// a connection that is still up (a new connection's 'ready' runs it too).
+async function checkSchema() {
+  if (redisConfirmed || schemaInFlight || draining) return;
+  clearTimeout(schemaTimer);
+  schemaInFlight = true;
+  try {
+    const needs = Number(await redis.command(['HGET', SCHEMA_KEY, 'compatibleWith'])) || 0;
+    schemaProblem = needs > APP_SCHEMA ? `data schema needs app schema >= ${needs}; this build serves ${APP_SCHEMA}` : null;
+    if (schemaProblem) log.error('refusing readiness', { reason: schemaProblem });
     log.lifecycle('redis ready', { host: redis.opts.host, port: redis.opts.port, tls: redis.opts.tls, appSchema: APP_SCHEMA });
-  } else log.info('redis reconnected', {});
-  redisConfirmed = true;
+    redisConfirmed = true;
+  } catch (err) {
+    log.warn('schema check failed; retrying', { error: err.message, retryMs: SCHEMA_RETRY_MS });
+    schemaTimer = setTimeout(() => { if (redis.ready) checkSchema(); }, SCHEMA_RETRY_MS);
+    schemaTimer.unref();
+  } finally {
+    schemaInFlight = false;
+  }
+}
+
+function isReady() {
+  const unreachableMs = redis.unreachableMs();
+  const cutOff = redisConfirmed && unreachableMs >= UNREACHABLE_READY_MS;
+  // Logged once per outage, when a probe first sees it: the probe itself only shows a 503.
+  if (cutOff && !unreachableLogged) log.error('redis unreachable beyond the readiness bound; reporting not ready', { unreachableMs, boundMs: UNREACHABLE_READY_MS });
+  unreachableLogged = cutOff;
+  return redisConfirmed && !draining && !schemaProblem && !cutOff;
+}
+
+redis.on('ready', () => {
+  if (!redisConfirmed) checkSchema();
+  else log.info('redis reconnected', {});
+});
+redis.on('stalled', (n) => {
+  log.warn('redis connection stalled; reconnecting', { timedOutCommands: n });
+});
+redis.on('ca-changed', () => {
+  log.lifecycle('redis CA bundle changed on disk; new connections trust it', { caFile: redis.opts.caFile });
 });
 redis.on('reconnect-on-error', (err) => {
   // After a failover: this connection reached the demoted primary. Dialling again resolves the
   // primary endpoint afresh (review m1).
   log.warn('redis reconnecting after an error reply', { error: err.message });
 });
+// One line for the first failed attempt of an outage, then at most one every DOWN_LOG_MS with
+// the attempt count: enough to see a wrong password in `kubectl logs` without a line per
+// backoff step (one a second at the cap).
+const DOWN_LOG_MS = 5000;
+let downLoggedAt = 0;
 redis.on('down', (err) => {
-  // One line per failed attempt at most every backoff step (<= 5 s): enough to see a wrong
-  // password in `kubectl logs` without flooding it.
+  const now = Date.now();
+  if (redis.attempt > 1 && now - downLoggedAt < DOWN_LOG_MS) return;
+  downLoggedAt = now;
   log.warn('redis unavailable', { error: err.message, attempt: redis.attempt });
 });
 
@@ -105,8 +152,10 @@ async function handle(req, res) {
     case '/health/live':
       return send(res, 200, { live: true });
     case '/health/ready': {
-      const ready = redisConfirmed && !draining && !schemaProblem;
-      return send(res, ready ? 200 : 503, { ready, redis: redis.status, redisConfirmed, draining, ...(schemaProblem && { schemaProblem }) });
+      const ready = isReady();
+      return send(res, ready ? 200 : 503, {
+        ready, redis: redis.status, redisConfirmed, redisUnreachableMs: redis.unreachableMs(), draining, ...(schemaProblem && { schemaProblem }),
+      });
     }
     case '/v1/roundtrip':
       try {

@@ -10,174 +10,14 @@
 //   npm run test:app
 
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
-const root = path.resolve(__dirname, '..', '..');
-const SERVER = path.join(root, 'app', 'src', 'server.js');
-const MIGRATE = path.join(root, 'app', 'src', 'migrate.js');
-const PASSWORD = 'test-password-1';
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const sock = net.connect(port, '127.0.0.1', () => { sock.destroy(); resolve(true); });
-    sock.on('error', () => resolve(false));
-  });
-}
-
-function findRedisServer() {
-  const candidates = [];
-  if (process.env.REDIS_SERVER) candidates.push(process.env.REDIS_SERVER);
-  for (const dir of (process.env.PATH || '').split(path.delimiter)) candidates.push(path.join(dir, 'redis-server'));
-  const tools = process.env.TASKFLOW_TOOLS_DIR || path.join(os.homedir(), '.cache', 'taskflow-api', 'tools');
-  candidates.push(path.join(tools, 'images', 'host', 'redis-server'));
-  const works = (bin) => fs.existsSync(bin) && spawnSync(bin, ['--version']).status === 0;
-  const found = candidates.find(works);
-  if (found) return found;
-  // Last resort: the image script fetches Debian's redis-tools into its cache (apt-get download).
-  const r = spawnSync('bash', [path.join(root, 'local', 'images', 'build.sh'), 'host-redis'], { encoding: 'utf8' });
-  const built = (r.stdout || '').trim();
-  if (r.status === 0 && works(built)) return built;
-  const why = (r.stderr || '').trim() || (r.error && r.error.message) || `exit ${r.status}`;
-  return { error: `no redis-server: not in $REDIS_SERVER or PATH, and local/images/build.sh host-redis failed: ${why}` };
-}
-
-// A redis-server with requirepass on a fixed port (so it can be stopped and started again).
-class Redis {
-  constructor(bin, port) { this.bin = bin; this.port = port; this.proc = null; }
-
-  async start() {
-    if (this.proc) return;
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-redis-'));
-    const listen = this.extraArgs || ['--port', String(this.port)];
-    this.proc = spawn(this.bin, [...listen, '--bind', '127.0.0.1', '--requirepass', PASSWORD,
-      '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
-    const deadline = Date.now() + 10000;
-    while (Date.now() < deadline) {
-      // A TLS port only needs to accept: the suite's own client speaks plain RESP.
-      const up = this.extraArgs ? await canConnect(this.port) : (await this.raw(['PING']).catch(() => null)) === '+PONG';
-      if (up) return;
-      await sleep(50);
-    }
-    throw new Error(`redis-server did not start on ${this.port}`);
-  }
-
-  async stop() {
-    if (!this.proc) return;
-    const proc = this.proc;
-    this.proc = null;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGKILL');
-    await exited;
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  // An independent client (not app/src/redis.js): AUTH, then one inline command; returns the
-  // reply's first line.
-  raw(args) {
-    return new Promise((resolve, reject) => {
-      const sock = net.connect(this.port, '127.0.0.1');
-      let data = '';
-      sock.setTimeout(2000, () => sock.destroy(new Error('timeout')));
-      sock.on('connect', () => sock.write(`AUTH ${PASSWORD}\r\n${args.join(' ')}\r\n`));
-      sock.on('data', (chunk) => {
-        data += chunk;
-        const lines = data.split('\r\n');
-        if (lines.length >= 3 && lines[0] === '+OK') {
-          const reply = lines[1].startsWith('$') && lines[1] !== '$-1' ? lines[2] : lines[1];
-          sock.end();
-          resolve(reply);
-        } else if (lines.length >= 2 && lines[0] !== '+OK') {
-          sock.end();
-          reject(new Error(`AUTH failed: ${lines[0]}`));
-        }
-      });
-      sock.on('error', reject);
-    });
-  }
-}
-
-function get(port, pathname, { agent } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: pathname, agent: agent || false, timeout: 10000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => {
-        let json = null;
-        try { json = JSON.parse(body); } catch { /* not JSON: the assertion shows the status */ }
-        resolve({ status: res.statusCode, headers: res.headers, body: json });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${pathname} timed out`)));
-    req.on('error', reject);
-  });
-}
-
-async function waitFor(fn, { timeoutMs = 10000, what = 'condition' } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (err) { last = err; }
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-}
-
-// The app as a child process, with the env the chart gives it.
-class App {
-  constructor(env) { this.env = env; this.out = ''; }
-
-  async start() {
-    this.port = await freePort();
-    this.proc = spawn(process.execPath, [SERVER], {
-      env: { PATH: process.env.PATH, PORT: String(this.port), LOG_LEVEL: 'info', ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.proc.stdout.on('data', (c) => { this.out += c; });
-    this.proc.stderr.on('data', (c) => { this.out += c; });
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
-    await waitFor(() => get(this.port, '/health/live').then((r) => r.status === 200), { what: 'the app to listen' });
-    return this;
-  }
-
-  async stop() {
-    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
-      this.proc.kill('SIGKILL');
-      await this.exited;
-    }
-  }
-}
-
-function migrate(env, { timeoutMs = 90000 } = {}) {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [MIGRATE, 'up'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout.on('data', (c) => { out += c; });
-    proc.stderr.on('data', (c) => { out += c; });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    const started = Date.now();
-    proc.on('exit', (code) => { clearTimeout(timer); resolve({ code, out, ms: Date.now() - started }); });
-  });
-}
+const { App, PASSWORD, Redis, findRedisServer, freePort, get, migrate, sleep, waitFor } = require('./support');
 
 describe('reference app (app/src) against a real redis-server', function () {
   this.timeout(60000);
@@ -241,16 +81,23 @@ describe('reference app (app/src) against a real redis-server', function () {
       assert.equal((await get(app.port, '/')).body.name, 'taskflow-api');
     });
 
-    it('stays ready through a Redis outage while /v1/roundtrip answers 503, then recovers (audit D14)', async () => {
-      const app = await startApp({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD });
+    it('stays ready through an outage shorter than the bound, turns not ready beyond it, and ready again when Redis answers (audit D14, review M7)', async () => {
+      // A 3 s bound (the default is 10 s; the frozen-primary suite runs with it) keeps this short.
+      const app = await startApp({ REDIS_URL: url, REDIS_PASSWORD: PASSWORD, REDIS_UNREACHABLE_READY_MS: '3000' });
       await waitFor(() => get(app.port, '/health/ready').then((r) => r.status === 200), { what: 'readiness' });
       await redis.stop();
+      const t0 = Date.now();
       await waitFor(() => get(app.port, '/v1/roundtrip').then((r) => r.status === 503), { what: 'roundtrip 503' });
       const during = await get(app.port, '/health/ready');
-      assert.equal(during.status, 200, 'readiness must not follow a later Redis outage');
+      assert.equal(during.status, 200, 'a short outage must not take the pod out of rotation');
       assert.notEqual(during.body.redis, 'ready');
+      await waitFor(() => get(app.port, '/health/ready').then((r) => r.status === 503), { what: 'readiness to turn false', timeoutMs: 6000 });
+      const notReadyAfter = Date.now() - t0;
+      assert.ok(notReadyAfter >= 2500, `not ready after ${notReadyAfter} ms: before the 3 s bound`);
+      assert.match(app.out, /redis unreachable beyond the readiness bound/);
       await redis.start();
-      await waitFor(() => get(app.port, '/v1/roundtrip').then((r) => r.status === 200), { what: 'roundtrip after Redis came back' });
+      await waitFor(() => get(app.port, '/health/ready').then((r) => r.status === 200), { what: 'readiness after Redis came back' });
+      assert.equal((await get(app.port, '/v1/roundtrip')).status, 200);
     });
 
     it('never turns ready with a wrong password, and its data endpoint answers 503', async () => {

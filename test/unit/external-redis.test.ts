@@ -43,6 +43,13 @@ describe("external Redis (redis.mode external)", () => {
         assert.ok(got.some((p) => p.startsWith("taskflow-api:redis.numNodes: only valid when redis.mode is \"elasticache\"")), got.join("\n"));
     });
 
+    it("refuses redis.tls: false, which would send the token in clear text (review m3)", () => {
+        const got = problems(external({ host: "h", authToken: TOKEN, tls: false }));
+        assert.deepStrictEqual(got.filter((p) => p.startsWith("taskflow-api:redis.tls:")).length, 1, got.join("\n"));
+        assert.match(got.join("\n"), /redis\.tls: false would send the AUTH token and every value in clear text/);
+        assert.deepStrictEqual(problems(external({ host: "h", authToken: TOKEN, tls: true })), []);
+    });
+
     it("refuses both token sources at once, a short token without echoing it, and a CA that is not PEM", () => {
         const got = problems(external({ host: "h", authToken: "short", authTokenSecret: { name: "x" }, caCert: "not a pem" }));
         assert.ok(got.some((p) => p.includes("redis.authToken: set exactly one")), got.join("\n"));
