@@ -125,5 +125,7 @@ ts ops/drift.ts --stack "$stack" "${context_args[@]}" --prepare-heal --undo-file
 if [[ $local != 1 ]]; then
   deployed_commit_check || { undo; echo "heal: the deployed commit changed during the heal; nothing was deployed" >&2; exit 1; }
 fi
-pulumi up "${on[@]}" --plan "$work/plan.json" "${policy[@]}" --yes "${pulumi_args[@]}" || { undo; exit 1; }
+# --refresh as in the preview: the plan expects the updates of the stack's own objects that the
+# refresh shows (a same where the plan has an update violates it).
+pulumi up "${on[@]}" --refresh --plan "$work/plan.json" "${policy[@]}" --yes "${pulumi_args[@]}" || { undo; exit 1; }
 echo "== healed: npm run drift -- --stack $stack should now report no drift"
