@@ -57,6 +57,10 @@ done
 # The question below reads stdin: at the end of a pipe or in CI it would fail without a word.
 [[ $yes == 1 || -t 0 ]] || { echo "heal: stdin is not a terminal, so heal cannot ask before changing anything: pass --yes (nothing was changed)" >&2; exit 1; }
 ts() { node "$root/node_modules/ts-node/dist/bin.js" --transpile-only "$@"; }
+if [[ $local != 1 ]]; then
+  dirty=$(git status --porcelain --untracked-files=no)
+  [[ -z $dirty ]] || { echo "heal: refused: the checkout has uncommitted changes, which would ship with the heal:" >&2; echo "$dirty" >&2; exit 1; }
+fi
 if [[ $local == 1 ]]; then
   # shellcheck source=../local/toolchain/tools.sh
   source local/toolchain/tools.sh engine plugins chart || exit 1
@@ -103,8 +107,6 @@ deployed_commit_check() { # [--preview FILE]: the gate of a protected stack (ops
 }
 if [[ $local != 1 ]]; then
   echo "== heal $stack: protected (not --local); checking the gate (ops/heal-gate.ts)"
-  dirty=$(git status --porcelain --untracked-files=no)
-  [[ -z $dirty ]] || { echo "heal: refused: the checkout has uncommitted changes, which would ship with the heal:" >&2; echo "$dirty" >&2; exit 1; }
   deployed_commit_check --preview "$work/preview.json"
 fi
 
