@@ -341,6 +341,24 @@ describe("heal's gate for a protected stack (ops/heal-gate.ts)", () => {
     });
 });
 
+describe("heal's arguments (ops/heal.sh, before it touches anything)", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawnSync } = require("child_process") as typeof import("child_process");
+    const heal = (args: string[]) => spawnSync("bash", ["ops/heal.sh", ...args], { cwd: require("path").resolve(__dirname, "../.."), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: "/usr/bin:/bin" } });
+    it("refuses every argument it does not know, naming it (exit 2): it would reach pulumi up but not the reviewed preview (M4)", () => {
+        for (const bad of [["-s", "prod"], ["--target", "urn:x"], ["-c", "taskflow-api:x=y"], ["--replace", "urn:x"], ["--skip-preview"]]) {
+            const r = heal(["--stack", "dev", "--local", "--yes", ...bad]);
+            assert.strictEqual(r.status, 2, `${bad.join(" ")}: ${r.stderr}`);
+            assert.match(r.stderr, new RegExp(`^heal: unknown argument ${bad[0]} `));
+        }
+    });
+    it("without --yes, a stdin that is not a terminal exits 1 saying --yes is needed (item 9)", () => {
+        const r = heal(["--stack", "dev", "--local"]);
+        assert.strictEqual(r.status, 1, r.stderr);
+        assert.match(r.stderr, /stdin is not a terminal, so heal cannot ask before changing anything: pass --yes \(nothing was changed\)/);
+    });
+});
+
 describe("which cluster drift and heal use (ops/cluster-target.ts)", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { clusterTarget, operatorContext } = require("../../ops/cluster-target") as typeof import("../../ops/cluster-target");
