@@ -2,6 +2,8 @@
 // server returns them (managedFields included), and heal's gate (ops/heal-gate.ts). The real
 // cluster is exercised by e2e/drift.test.ts.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
 import * as zlib from "zlib";
 
 import { decodeHelmRelease, detectDrift, formatDrift, healPatches, stackOwnedObjects } from "../../ops/drift";
@@ -342,9 +344,7 @@ describe("heal's gate for a protected stack (ops/heal-gate.ts)", () => {
 });
 
 describe("heal's arguments (ops/heal.sh, before it touches anything)", () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { spawnSync } = require("child_process") as typeof import("child_process");
-    const heal = (args: string[]) => spawnSync("bash", ["ops/heal.sh", ...args], { cwd: require("path").resolve(__dirname, "../.."), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: "/usr/bin:/bin" } });
+    const heal = (args: string[]) => spawnSync("bash", ["ops/heal.sh", ...args], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: "/usr/bin:/bin" } });
     it("refuses every argument it does not know, naming it (exit 2): it would reach pulumi up but not the reviewed preview (M4)", () => {
         for (const bad of [["-s", "prod"], ["--target", "urn:x"], ["-c", "taskflow-api:x=y"], ["--replace", "urn:x"], ["--skip-preview"]]) {
             const r = heal(["--stack", "dev", "--local", "--yes", ...bad]);
