@@ -78,8 +78,9 @@ trap 'rm -rf "$work" "$run_config"' EXIT
 cp "$config" "$run_config"
 token=$(ts ops/heal-gate.ts token --stack "$stack" --config-file "$run_config")
 policy=(--policy-pack policy --policy-pack-config policy/policy-config.json)
-# Update plans (`--save-plan`, `--plan`) are still behind this switch in the CLI's help.
-export PULUMI_EXPERIMENTAL=true
+# Update plans: `--plan` is marked experimental (listed in `pulumi up --help` only with
+# PULUMI_EXPERIMENTAL=true) but works without it (checked with the pinned CLI, 3.255.0): a change
+# of the program's inputs after the preview fails the `up` with "violates plan".
 on=(--stack "$stack" --config-file "$run_config")
 
 # What Helm's patch cannot put back (npm run drift, reads only): named now, patched only after
