@@ -93,7 +93,12 @@ mapfile -t plan < <(node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   for (const d of r.drifted) {
     if (d.replace) console.log(`patches ${d.key} in place (cannot be re-applied in place: ${d.replace}): the conflicting list replaced by the release'"'"'s`);
-    for (const a of d.added) if (a.pointer !== "/spec/replicas") console.log(`removes ${a.path} from ${d.key} (added by ${a.manager})`);
+    // As ops/drift.ts healPatches: nothing under a replaced list, never spec.replicas.
+    const replaced = (d.repair ?? []).filter((o) => o.op === "replace").map((o) => o.path);
+    for (const a of d.added) {
+      if (a.pointer === "/spec/replicas" || replaced.some((p) => a.pointer === p || a.pointer.startsWith(p + "/"))) continue;
+      console.log(`removes ${a.path} from ${d.key} (added by ${a.manager})`);
+    }
   }
   for (const o of r.orphans ?? []) console.log(`leaves ${o.key}: an orphan, not the stack'"'"'s to delete (review it; kubectl delete if unwanted)`);' "$work/drift.json")
 
