@@ -1,9 +1,11 @@
 // Knowing what will change and what has drifted (issues 15, 23), on the real engine and the local
 // cluster with a real node: changed fields, fields added by other managers, a deleted
-// NetworkPolicy, the stack's own Namespace and Secret, and objects that can no longer be applied
-// in place are named by `npm run drift` (reads only); `npm run heal` puts each back and the app
-// still serves; `npm run diff` names exactly the objects a template edit changes and is
-// empty for an unchanged tree.
+// NetworkPolicy, the stack's own Namespace and Secret, objects that can no longer be applied in
+// place, an annotation key added by hand and objects in the namespace that nothing owns are named
+// by `npm run drift` (reads only); `npm run heal` puts each back in place (never deleting) and
+// the app still serves; heal refuses flags it does not know and a non-terminal stdin without
+// --yes; `npm run diff` names exactly the objects a template edit changes and is empty for an
+// unchanged tree.
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -186,7 +188,7 @@ describe("drift of the dev stack on a local cluster with a real node: detect, he
         assert.ok(!fs.readdirSync(tg.stateDir).some((f) => f.startsWith(".heal-")), "the config copy is gone");
     });
 
-    it("reports a Service port and a container port edited under their names as drift (exit 1) that cannot be re-applied in place; heal replaces them", async () => {
+    it("reports a Service port and a container port edited under their names as drift (exit 1) that cannot be re-applied in place; heal patches both in place, deleting neither (M3)", async () => {
         const ns = target().namespace;
         await kubectl(["patch", "service", RELEASE, "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/ports/0/port", value: 8081 }])]);
         await kubectl(["patch", `deployment/${RELEASE}`, "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/template/spec/containers/0/ports/0/containerPort", value: 9090 }])]);
@@ -197,12 +199,64 @@ describe("drift of the dev stack on a local cluster with a real node: detect, he
         assert.ok(lines.some((l) => l.startsWith(`~ Service ${ns}/${RELEASE} (cannot be re-applied in place: spec.ports: port=8081 and port=80 would both be named "http"`)), lines.join("\n"));
         assert.ok(lines.some((l) => l.startsWith(`~ Deployment ${ns}/${RELEASE} (cannot be re-applied in place:`)), lines.join("\n"));
 
+        const uid = async (kind: string) => (await target().get<any>([kind, RELEASE, "-n", ns]))?.metadata?.uid;
+        const before = { service: await uid("service"), deployment: await uid("deployment") };
         const h = await heal();
-        assert.match(h.stdout, new RegExp(`replaces Service ${ns}/${RELEASE} \\(cannot be re-applied in place`));
+        assert.match(h.stdout, new RegExp(`patches Service ${ns}/${RELEASE} in place \\(cannot be re-applied in place`));
+        assert.doesNotMatch(`${h.stdout}${h.stderr}`, /deleting|deleted/);
+        assert.deepEqual({ service: await uid("service"), deployment: await uid("deployment") }, before, "the same Service and Deployment: patched, not re-created");
         const d = await drift();
         console.log(d.stdout.replace(/^/gm, "      "));
         assert.equal(d.code, 0, `${d.stdout}${d.stderr}`);
         await serves();
+    });
+
+    it("names an annotation key added to the Service (not Helm's whole map), ignores a rollout restart, and reports objects nothing owns: a ConfigMap, a Pod the Service selects, an allow-all NetworkPolicy (item 9, m4)", async () => {
+        const ns = target().namespace;
+        await kubectl(["annotate", "service", RELEASE, "team.example.com/owner=someone"]);
+        await kubectl(["rollout", "restart", `deployment/${RELEASE}`]);
+        await kubectl(["create", "configmap", "notes", "--from-literal=a=b"]);
+        const svc = await target().get<any>(["service", RELEASE, "-n", ns]);
+        // Pod Security "restricted" admits only a locked-down pod; the pause image is on the node.
+        const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "impostor", labels: svc.spec.selector },
+            spec: { securityContext: { runAsNonRoot: true, runAsUser: 65535, seccompProfile: { type: "RuntimeDefault" } },
+                containers: [{ name: "pause", image: "registry.k8s.io/pause:3.10", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }] } };
+        const np = { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "allow-all" }, spec: { podSelector: {}, ingress: [{}], policyTypes: ["Ingress"] } };
+        for (const [name, o] of [["impostor", pod], ["allow-all", np]] as const) {
+            const file = path.join(target().stateDir, `${name}.json`);
+            fs.writeFileSync(file, JSON.stringify(o));
+            await kubectl(["apply", "-f", file]);
+        }
+        const r = await drift();
+        console.log(r.stdout.replace(/^/gm, "      "));
+        assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+        const fields = fieldLines(r.stdout);
+        assert.ok(fields.includes('+ metadata.annotations["team.example.com/owner"]: added by kubectl-annotate ("someone")'), fields.join("\n"));
+        assert.ok(!fields.some((l) => /meta\.helm\.sh|restartedAt/.test(l)), `Helm's keys or the restart reported:\n${fields.join("\n")}`);
+        const orphans = r.stdout.split("\n").filter((l) => l.startsWith("? "));
+        assert.deepEqual(orphans, [
+            `? ConfigMap ${ns}/notes (orphan: in the namespace, owned by nothing in the stack)`,
+            `? NetworkPolicy ${ns}/allow-all (orphan: in the namespace, owned by nothing in the stack; allows all ingress to every pod in the namespace)`,
+            `? Pod ${ns}/impostor (orphan: in the namespace, owned by nothing in the stack; matches the selector of Service ${RELEASE}: it receives the app's traffic)`,
+        ]);
+        await kubectl(["delete", "configmap/notes", "pod/impostor", "networkpolicy/allow-all", "--wait=true"]);
+        await kubectl(["annotate", "service", RELEASE, "team.example.com/owner-"]);
+        const d = await drift();
+        assert.equal(d.code, 0, `${d.stdout}${d.stderr}`);
+    });
+
+    it("heal refuses an argument it does not know (exit 2, naming it) and, on a non-terminal stdin, runs only with --yes (exit 1, saying so); nothing changes (M4, item 9)", async () => {
+        const tg = target();
+        const revisions = (await tg.releaseHistory()).length;
+        const healSh = path.join(PROJECT_ROOT, "ops/heal.sh");
+        const unknown = await run("bash", [healSh, "--stack", "dev", "--local", "--yes", "-s", "prod"], { cwd: PROJECT_ROOT, env: tg.env });
+        assert.equal(unknown.code, 2, `${unknown.stdout}${unknown.stderr}`);
+        assert.match(unknown.stderr, /heal: unknown argument -s/);
+        // npm's own way in, as a person types it, with stdin at end of input (a pipe, CI).
+        const noYes = await run("bash", ["-c", "npm run -s heal -- --stack dev --local < /dev/null"], { cwd: PROJECT_ROOT, env: tg.env });
+        assert.equal(noYes.code, 1, `${noYes.stdout}${noYes.stderr}`);
+        assert.match(noYes.stderr, /stdin is not a terminal.*pass --yes/);
+        assert.equal((await tg.releaseHistory()).length, revisions, "nothing was deployed");
     });
 });
 

@@ -17,8 +17,21 @@ export const API_PODS = "app.kubernetes.io/name=taskflow-api,app.kubernetes.io/c
 
 export const isReady = (p: Json): boolean => (p.status?.conditions ?? []).some((c: Json) => c.type === "Ready" && c.status === "True");
 
+/**
+ * Prod's Ingress names the IngressClass `alb`, and the preflight reads it before the release (on
+ * EKS the AWS Load Balancer Controller makes it). The local cluster gets the object alone: no
+ * controller serves it, so the Ingress is an object only (drift and heal see it; no traffic goes
+ * through it). The same object as `npm start -- rehearsal` (ops/start.sh) applies.
+ */
+export const ALB_INGRESS_CLASS = {
+    apiVersion: "networking.k8s.io/v1", kind: "IngressClass",
+    metadata: { name: "alb", labels: { "app.kubernetes.io/managed-by": "taskflow-local" }, annotations: { "taskflow-api/note": "object only: no controller on the local cluster" } },
+    spec: { controller: "ingress.k8s.aws/alb" },
+};
+
 export class RehearsalStack {
     private revision = 0;
+    private ingressClass = false;
 
     constructor(readonly t: LocalTarget) {}
 
@@ -48,7 +61,17 @@ export class RehearsalStack {
     }
 
     async up(file: string): Promise<RunResult> {
+        await this.ensureIngressClass();
         return ok(await this.t.pulumi(["up", "--yes", "--skip-preview"], file), "pulumi up --stack rehearsal");
+    }
+
+    /** The `alb` IngressClass on the target's cluster (once; see ALB_INGRESS_CLASS). */
+    async ensureIngressClass(): Promise<void> {
+        if (this.ingressClass) return;
+        const file = path.join(this.t.stateDir, "ingressclass-alb.json");
+        fs.writeFileSync(file, JSON.stringify(ALB_INGRESS_CLASS));
+        ok(await this.t.kubectl(["apply", "-f", file]), "kubectl apply IngressClass alb");
+        this.ingressClass = true;
     }
 
     /** The app's pods, those being deleted left out. */

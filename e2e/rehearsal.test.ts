@@ -14,7 +14,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
-import { describeLoad, LoadGenerator, LocalTarget, ok, run, RunResult, skipUnlessRealNode, waitFor } from "./harness";
+import { describeLoad, LoadGenerator, LocalTarget, ok, PROJECT_ROOT, run, RunResult, skipUnlessRealNode, tsScript, waitFor } from "./harness";
 import { REHEARSAL_STACK, RehearsalStack } from "./rehearsal-stack";
 
 const STACK = REHEARSAL_STACK;
@@ -309,6 +309,96 @@ describe("prod rehearsal: prod's release against the ElastiCache stand-in (real 
         console.log(`      HPA: above the minimum ${((upAt - t0) / 1000).toFixed(0)} s after the load started (desired ${peak}); back to 3 ${((downAt - t1) / 1000).toFixed(0)} s after it stopped (scale-down stabilisation ${window} s; prod 300 s); load ${describeLoad(report)}`);
         assert.strictEqual(window, 30, "the rehearsal's scale-down window reached the HPA");
         assert.ok(peak > 3);
+    });
+
+    // Prod's operations on prod's objects (issue 28 items 2-3): drift with the preflight's lookups
+    // in the state and an Ingress, the state's export and restore, heal under load. A nested
+    // suite: mocha runs it after every scenario above, on the same release.
+    describe("operations on prod's objects: drift, state export/restore, heal under load", () => {
+        const drift = () => tsScript("drift", ["--stack", STACK], t.env);
+        const kubectl = async (args: string[]) => ok(await t.kubectl(["-n", ns, ...args]), `kubectl ${args.join(" ")}`);
+        const indent = (text: string) => text.replace(/^/gm, "      ");
+
+        it("drift: no drift after the deploys above (the IngressClass and APIService reads in the state are not objects, M2); an Ingress edit and an annotation added to it are named", async function () {
+            this.timeout(5 * 60_000);
+            const state = await t.exportState();
+            const reads = state.resources.filter((x) => (x as Json).external).map((x) => x.type);
+            assert.ok(reads.includes("kubernetes:networking.k8s.io/v1:IngressClass"), `the preflight's IngressClass read is in the state: ${reads.join(", ")}`);
+            assert.ok(await t.get<Json>(["ingress", "taskflow-api", "-n", ns]), "prod's Ingress is deployed");
+            const clean = await drift();
+            console.log(indent(clean.stdout));
+            assert.strictEqual(clean.code, 0, `${clean.stdout}${clean.stderr}`);
+            assert.match(clean.stdout, /and 3 object\(s\) the stack owns/, "the Namespace, the token Secret and the CA Secret");
+
+            await kubectl(["patch", "ingress", "taskflow-api", "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/rules/0/host", value: "hijacked.example.com" }])]);
+            await kubectl(["annotate", "ingress", "taskflow-api", "alb.ingress.kubernetes.io/inbound-cidrs=0.0.0.0/0"]);
+            const r = await drift();
+            console.log(indent(r.stdout));
+            assert.strictEqual(r.code, 1, `${r.stdout}${r.stderr}`);
+            assert.ok(r.stdout.includes(`~ Ingress ${ns}/taskflow-api`), r.stdout);
+            assert.ok(r.stdout.includes('spec.rules[0].host: live "hijacked.example.com", release "api.rehearsal.invalid"'), r.stdout);
+            assert.ok(r.stdout.includes('+ metadata.annotations["alb.ingress.kubernetes.io/inbound-cidrs"]: added by kubectl-annotate ("0.0.0.0/0")'), r.stdout);
+        });
+
+        it("state: ops/state.sh exports the state, and restores it after the state lost the Release and its dependencies", async function () {
+            this.timeout(10 * 60_000);
+            const file = path.join(t.stateDir, "rehearsal-export.json");
+            ok(await run("bash", [path.join(PROJECT_ROOT, "ops/state.sh"), "export", "--stack", STACK, "--file", file], { cwd: PROJECT_ROOT, env: t.env }), "state.sh export");
+            const before = (await t.exportState()).resources.length;
+            // Damage: the Secret the Release depends on and the Release itself gone from the state.
+            const secretUrn = (await t.exportState()).resources.find((x) => /\$kubernetes:core\/v1:Secret::taskflow-api-redis-auth$/.test(x.urn))?.urn;
+            assert.ok(secretUrn, "the token Secret's URN");
+            ok(await run("pulumi", ["state", "delete", "--stack", STACK, secretUrn, "--target-dependents", "--yes", "--non-interactive"], { cwd: PROJECT_ROOT, env: t.env }), "pulumi state delete");
+            const damaged = (await t.exportState()).resources.length;
+            const restored = await run("bash", [path.join(PROJECT_ROOT, "ops/state.sh"), "restore", "--stack", STACK, "--file", file, "--config-file", await stackConfig()], { cwd: PROJECT_ROOT, env: t.env });
+            console.log(`      state: ${before} resources exported, ${damaged} after the damage, restore exit ${restored.code}, ${(await t.exportState()).resources.length} after it`);
+            ok(restored, "state.sh restore (the restored state, refreshed, matches the program)");
+            assert.ok(damaged < before);
+            assert.strictEqual((await t.exportState()).resources.length, before);
+        });
+
+        it("heal under load: a container-port edit is repaired in place with 0 failed requests; the Ingress edit is put back; nothing deleted, never fewer replicas (M3)", async function () {
+            this.timeout(15 * 60_000);
+            await waitFor("Ready pods", () => allReady(), 180_000);
+            const uid = async (kind: string) => (await t.get<Json>([kind, "taskflow-api", "-n", ns]))?.metadata?.uid;
+            const uids = { deployment: await uid("deployment"), service: await uid("service") };
+            // The edit: the pods of the new template never turn Ready (their probes use the named
+            // port), so the old pods keep serving; Helm's upgrade alone could not apply on top.
+            await kubectl(["patch", "deployment/taskflow-api", "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/template/spec/containers/0/ports/0/containerPort", value: 9090 }])]);
+            const edited = await drift();
+            assert.match(edited.stdout, /~ Deployment \S+\/taskflow-api \(cannot be re-applied in place: spec\.template\.spec\.containers\[api\]\.ports/, edited.stdout);
+            const replicasBefore = (await t.get<Json>(["deployment", "taskflow-api", "-n", ns])).spec.replicas;
+
+            const load = new LoadGenerator(`http://${svc}/v1/roundtrip`, 4, 20);
+            let minReplicas = Infinity, sampling = true;
+            const sampler = (async () => {
+                while (sampling) {
+                    const dep = await t.get<Json>(["deployment", "taskflow-api", "-n", ns]);
+                    if (dep) minReplicas = Math.min(minReplicas, dep.spec.replicas);
+                    await sleep(500);
+                }
+            })();
+            const t0 = Date.now();
+            const healed = await run("bash", [path.join(PROJECT_ROOT, "ops/heal.sh"), "--stack", STACK, "--local", "--config-file", await stackConfig(), "--yes", "--non-interactive"], { cwd: PROJECT_ROOT, env: t.env });
+            const healMs = Date.now() - t0;
+            console.log(indent(`${healed.stdout}${healed.stderr}`.split("\n").filter((l) => /^(==|   |heal)/.test(l)).join("\n")));
+            ok(healed, "npm run heal -- --stack rehearsal --local --yes");
+            await waitFor("the rollout back to the release's template", () => allReady(), 300_000);
+            await sleep(2000);
+            const report = await load.stop();
+            sampling = false;
+            await sampler;
+            console.log(`      heal under load (ops/heal.sh --stack rehearsal --local --yes, container port 8080 -> 9090 edited before): ${report.requests} requests, ${report.failed} failed; heal ${(healMs / 1000).toFixed(1)} s; spec.replicas ${replicasBefore} before, at least ${minReplicas} during; ${describeLoad(report)}`);
+            assert.strictEqual(report.failed, 0, `failed requests: ${report.failures.join("; ")}`);
+            assert.ok(minReplicas >= Math.min(3, replicasBefore), `the replicas dropped to ${minReplicas}`);
+            assert.deepStrictEqual({ deployment: await uid("deployment"), service: await uid("service") }, uids, "patched in place, not re-created");
+            assert.match(healed.stdout, /patches Deployment \S+ in place/);
+            const after = await drift();
+            console.log(indent(after.stdout));
+            assert.strictEqual(after.code, 0, `${after.stdout}${after.stderr}`);
+            const ingress = await t.get<Json>(["ingress", "taskflow-api", "-n", ns]);
+            assert.strictEqual(ingress.spec.rules[0].host, "api.rehearsal.invalid", "the Ingress edit was put back");
+        });
     });
 });
 

@@ -14,16 +14,21 @@
 //     what Pulumi sent for them (`pulumi stack export`; values compared in memory, never shown).
 // Reported: fields the stack sets whose live value differs (`~`), objects gone (`-`), fields and
 // entries added by another field manager (`+ … added by <manager>`: Helm's patch never removes
-// them), and objects that can no longer be applied in place (a Service port edited under its
-// name, a PDB switched to maxUnavailable), with the reason; heal replaces those.
+// them), objects that can no longer be applied in place (a Service port edited under its name, a
+// PDB switched to maxUnavailable), with the reason, and objects in the release's namespace that
+// nothing owns (`? … orphan`, ops/orphans.ts: a Pod the Service selects, an allow-all policy).
+// Read-only lookups in the state (the preflight's IngressClass.get) are not the stack's objects.
 //
 // Cluster (never the current context by accident, m17): --kubeconfig, else $KUBECONFIG, else the
 // local cluster's kubeconfig in ${TASKFLOW_STATE_DIR:-.state}/ (npm start); context: --context,
 // else the stack's `cluster.context`; for a stack with `cluster.stackReference`, the cluster
 // stack's kubeconfig output, as the program reads it; a stack with none of these, on a
 // kubeconfig that is not the local cluster's, is an error.
-// Heal's preparation (ops/heal.sh, with write access): --prepare-heal deletes the objects that
-// cannot be applied in place and removes the added fields (JSON patch), before heal's upgrade.
+// Heal's preparation (ops/heal.sh, with write access, after its preview passed): --prepare-heal
+// patches in place what Helm's upgrade could not apply (the conflicting list replaced by the
+// release's) and removes the added fields (JSON patch, each guarded by a `test` of the value read),
+// never deleting an object and never touching spec.replicas (review M3); --undo-file FILE records
+// the inverse patches, which --undo-heal FILE applies when the upgrade failed.
 // Exit status: 0 no drift, 1 drift, 2 error, 3 the release needs recovery, not heal: stuck in a
 // pending state or unknown to the state (an interrupted deploy; `npm run recover`, README). Secret
 // values are never printed.
@@ -37,8 +42,9 @@ import * as zlib from "zlib";
 import { ConfigError, parseConfig, rawConfigFromStackFile } from "../config";
 import { clusterTarget, operatorContext } from "./cluster-target";
 import { classifyRelease, describeFinding, revisionFromSecret, stackView } from "./release-state";
-import { AddedField, compareObject, FieldDrift, secretAsStored, yaml11Octals } from "./live-compare";
+import { AddedField, compareObject, FieldDrift, JsonPatchOp, secretAsStored, yaml11Octals } from "./live-compare";
 import { K8sObject, objectKey, parseManifests, show } from "./manifests";
+import { findOrphans, formatOrphan, listNamespace, Orphan } from "./orphans";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes and Pulumi JSON are read loosely. */
 const ROOT = path.resolve(__dirname, "..");
@@ -54,13 +60,17 @@ export interface DriftedObject {
     readonly deleted: boolean;
     readonly fields: ReadonlyArray<FieldDrift>;
     readonly added: ReadonlyArray<AddedField>;
-    /** Why it cannot be applied in place (heal replaces it). */
+    /** Why it cannot be applied in place. */
     readonly replace?: string;
+    /** The in-place patch heal applies for it (the conflicting list replaced by the release's). */
+    readonly repair?: ReadonlyArray<JsonPatchOp>;
 }
 
 export interface DriftReport {
     readonly objects: number;
     readonly drifted: DriftedObject[];
+    /** Objects in the namespace nothing owns (filled by main; ops/orphans.ts). */
+    readonly orphans?: Orphan[];
 }
 
 export interface Cluster {
@@ -71,9 +81,16 @@ export interface Cluster {
 const isSecretPath = (kind: string, p: string) => kind === "Secret" && /^(data|stringData)(\.|\[|$)/.test(p);
 const redact = (kind: string, p: string, v: unknown) => (v !== undefined && isSecretPath(kind, p) ? "<secret>" : v);
 
+/** `Kind/name` of each object an HPA among `desired` scales: the HPA owns its spec.replicas. */
+export function hpaTargets(desired: readonly K8sObject[]): Set<string> {
+    return new Set(desired.filter((o) => o.kind === "HorizontalPodAutoscaler" && o.spec?.scaleTargetRef)
+        .map((o) => `${o.spec.scaleTargetRef.kind}/${o.spec.scaleTargetRef.name}`));
+}
+
 /** Compares each desired object with its live counterpart (see the header). */
 export function detectDrift(desired: readonly K8sObject[], namespace: string, cluster: Cluster): DriftReport {
     const drifted: DriftedObject[] = [];
+    const scaled = hpaTargets(desired);
     for (const d of desired) {
         const key = objectKey(d, d.kind === "Namespace" ? "" : namespace);
         const base = { key, kind: String(d.kind), name: String(d.metadata?.name), ...(d.kind === "Namespace" ? {} : { namespace: d.metadata?.namespace ?? namespace }) };
@@ -83,12 +100,15 @@ export function detectDrift(desired: readonly K8sObject[], namespace: string, cl
             continue;
         }
         const c = compareObject(secretAsStored(d), live);
-        if (c.changed.length === 0 && c.added.length === 0 && !c.unappliable) continue;
+        // Under an HPA, spec.replicas is the HPA's (and an operator's `kubectl scale` within its
+        // range is what the HPA would do): neither drift nor anything heal may remove (M3).
+        const added = scaled.has(`${d.kind}/${d.metadata?.name}`) ? c.added.filter((a) => a.path !== "spec.replicas") : c.added;
+        if (c.changed.length === 0 && added.length === 0 && !c.unappliable) continue;
         drifted.push({
             ...base, deleted: false,
             fields: c.changed.map((f) => ({ path: f.path, live: redact(base.kind, f.path, f.live), release: redact(base.kind, f.path, f.release) })),
-            added: c.added.map((a) => ({ ...a, live: redact(base.kind, a.path, a.live) })),
-            ...(c.unappliable ? { replace: c.unappliable } : {}),
+            added: added.map((a) => ({ ...a, live: redact(base.kind, a.path, a.live) })),
+            ...(c.unappliable ? { replace: c.unappliable, repair: c.repair } : {}),
         });
     }
     return { objects: desired.length, drifted };
@@ -101,26 +121,37 @@ export function formatDrift(r: DriftReport): string[] {
             lines.push(`- ${d.key} (deleted: in the release, not in the cluster)`);
             continue;
         }
-        lines.push(`~ ${d.key}${d.replace ? ` (cannot be re-applied in place: ${d.replace}; heal replaces it)` : ""}`);
+        lines.push(`~ ${d.key}${d.replace ? ` (cannot be re-applied in place: ${d.replace}; heal patches the list in place)` : ""}`);
         for (const f of d.fields) lines.push(`    ${f.path}: live ${show(f.live)}, release ${show(f.release)}`);
         for (const a of d.added) lines.push(`    + ${a.path}: added by ${a.manager} (${show(a.live)})`);
     }
+    const orphans = r.orphans ?? [];
+    for (const o of orphans) lines.push(formatOrphan(o));
     const deleted = r.drifted.filter((d) => d.deleted).length, replace = r.drifted.filter((d) => d.replace).length;
-    lines.push(r.drifted.length === 0
-        ? `no drift: ${r.objects} objects match the stack`
-        : `${r.drifted.length} of ${r.objects} objects drifted: ${r.drifted.length - deleted} changed${replace ? ` (${replace} to replace)` : ""}, ${deleted} deleted. Heal: npm run heal -- --stack <stack> (docs/operations.md)`);
+    const orphanNote = orphans.length ? `${orphans.length} orphan(s) in the namespace (nothing owns them; heal leaves them: review, then kubectl delete)` : "";
+    if (r.drifted.length === 0) lines.push(orphanNote ? `no drift of the ${r.objects} objects; ${orphanNote}` : `no drift: ${r.objects} objects match the stack`);
+    else lines.push(`${r.drifted.length} of ${r.objects} objects drifted: ${r.drifted.length - deleted} changed${replace ? ` (${replace} to patch in place)` : ""}, ${deleted} deleted${orphanNote ? `; ${orphanNote}` : ""}. Heal: npm run heal -- --stack <stack> (docs/operations.md)`);
     return lines;
 }
 
 /** The manifest of a Helm release from its storage Secret's `release` field (base64, gzip, JSON). */
-export function decodeHelmRelease(data: string): { manifest: string; version: number; status: string; lastDeployed?: string } {
+export function decodeHelmRelease(data: string): { manifest: string; version: number; status: string; lastDeployed?: string; hooks?: string } {
     let raw = Buffer.from(Buffer.from(data, "base64").toString("utf8"), "base64");
     if (raw[0] === 0x1f && raw[1] === 0x8b) raw = zlib.gunzipSync(raw);
-    const rel = JSON.parse(raw.toString("utf8")) as { manifest: string; version: number; info?: { status?: string; last_deployed?: string } };
-    return { manifest: rel.manifest, version: rel.version, status: rel.info?.status ?? "unknown", ...(rel.info?.last_deployed ? { lastDeployed: rel.info.last_deployed } : {}) };
+    const rel = JSON.parse(raw.toString("utf8")) as { manifest: string; version: number; info?: { status?: string; last_deployed?: string }; hooks?: Array<{ manifest?: string }> };
+    // Hooks (the migration Job and its ServiceAccount) are not drift-compared (Helm deletes them
+    // on success) but are the release's: a failed one left behind is no orphan.
+    const hooks = (rel.hooks ?? []).map((h) => h.manifest ?? "").filter(Boolean).join("\n---\n");
+    return { manifest: rel.manifest, version: rel.version, status: rel.info?.status ?? "unknown", ...(rel.info?.last_deployed ? { lastDeployed: rel.info.last_deployed } : {}), ...(hooks ? { hooks } : {}) };
 }
 
-/** What Pulumi sent for the stack's own Kubernetes objects (not the Release), secrets unwrapped. */
+/**
+ * The app component's own Kubernetes objects in the state (its Namespace and Secrets, by URN:
+ * `…TaskflowApi$kubernetes:core/v1:Namespace|Secret::…`), as Pulumi sent them, secrets unwrapped.
+ * Read-only lookups (`external`: the preflight's IngressClass.get and APIService.get, review M2)
+ * are the cluster's, not the stack's: their inputs are absent or `{}`.
+ */
+export const OWN_OBJECT_URN = /::(?:[^:$]+:[^:$]+:[^:$]+\$)*taskflow:app:TaskflowApi\$kubernetes:core\/v1:(Namespace|Secret)::/;
 export function stackOwnedObjects(exported: any): K8sObject[] {
     const unwrap = (v: any): any => {
         if (Array.isArray(v)) return v.map(unwrap);
@@ -131,14 +162,14 @@ export function stackOwnedObjects(exported: any): K8sObject[] {
         return v;
     };
     return ((exported?.deployment?.resources ?? []) as any[])
-        .filter((r) => /^kubernetes:(core|apps|networking\.k8s\.io|policy|rbac\.authorization\.k8s\.io)\/v1:/.test(r.type) && !r.delete)
+        .filter((r) => OWN_OBJECT_URN.test(String(r.urn ?? "")) && !r.external && !r.delete && r.inputs?.kind)
         .map((r) => unwrap(r.inputs) as K8sObject);
 }
 
 function main(): number {
     const argv = process.argv.slice(2);
     let stack: string | undefined, kubeconfig: string | undefined, context: string | undefined, json = false, prepareHeal = false;
-    let pulumiStack: string | undefined;
+    let pulumiStack: string | undefined, undoFile: string | undefined, undoHeal: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].split(/=(.*)/s, 2);
         const value = () => inline ?? argv[++i];
@@ -148,12 +179,15 @@ function main(): number {
         else if (flag === "--json") json = true;
         else if (flag === "--pulumi-stack") pulumiStack = value();
         else if (flag === "--prepare-heal") prepareHeal = true;
+        else if (flag === "--undo-file") undoFile = value();
+        else if (flag === "--undo-heal") undoHeal = value();
         else if (flag === "--help" || flag === "-h") {
-            console.log("usage: npm run drift -- --stack <name> [--context NAME] [--kubeconfig FILE] [--json]");
+            console.log("usage: npm run drift -- --stack <name> [--context NAME] [--kubeconfig FILE] [--json]\n       (heal's: --prepare-heal [--undo-file FILE], --undo-heal FILE)");
             return 0;
         } else throw new DriftError(`unknown argument: ${argv[i]}`);
     }
     if (!stack) throw new DriftError("--stack <name> is required");
+    if (undoFile && !prepareHeal) throw new DriftError("--undo-file goes with --prepare-heal");
     const stackFile = path.join(ROOT, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) throw new DriftError(`no stack file Pulumi.${stack}.yaml`);
     let config;
@@ -208,6 +242,8 @@ function main(): number {
     };
     const kubectl = (args: string[], input?: string) => run(kubectlBin, [...(context ? ["--context", context] : []), ...args], input);
 
+    if (undoHeal) return applyUndo(undoHeal, kubectl);
+
     // The release's record: the newest revision's storage Secret (what `helm get manifest` reads).
     const records = kubectl(["get", "secrets", "-n", namespace, "-l", `owner=helm,name=${release}`, "-o", "json"]);
     if (records.code !== 0) throw new DriftError(`reading release ${release} in ${namespace}: ${records.stderr.trim()} (${where})`);
@@ -249,30 +285,99 @@ function main(): number {
         },
     });
 
-    if (prepareHeal) {
-        for (const d of report.drifted) {
-            const ref = [`${d.kind}/${d.name}`, ...(d.namespace ? ["-n", d.namespace] : [])];
-            if (d.replace) {
-                console.log(`heal: deleting ${d.key} (cannot be re-applied in place: ${d.replace}); the upgrade re-creates it`);
-                const r = kubectl(["delete", ...ref, "--wait=true"]);
-                if (r.code !== 0) throw new DriftError(`kubectl delete ${d.key}: ${r.stderr.trim()}`);
-            } else if (d.added.length > 0) {
-                // Deepest and highest-index pointers first, so earlier removals do not shift later ones.
-                const ops = [...d.added].sort((a, b) => b.pointer.localeCompare(a.pointer, undefined, { numeric: true })).map((a) => ({ op: "remove", path: a.pointer }));
-                console.log(`heal: removing from ${d.key}: ${d.added.map((a) => `${a.path} (added by ${a.manager})`).join(", ")}`);
-                const r = kubectl(["patch", ...ref, "--type=json", "-p", JSON.stringify(ops), "--field-manager=taskflow-heal"]);
-                if (r.code !== 0) throw new DriftError(`kubectl patch ${d.key}: ${r.stderr.trim()}`);
-            }
-        }
-        return 0;
-    }
+    if (prepareHeal) return prepare(report, kubectl, undoFile);
+
+    // Orphans: the namespace's objects that neither the release (manifest, hooks) nor the stack owns.
+    const hooks = newest.hooks ? parseManifests(yaml11Octals(newest.hooks)) : [];
+    const listed = listNamespace((kinds) => kubectl(["get", kinds, "-n", namespace, "-o", "json"]));
+    const orphans = findOrphans([...desired, ...hooks], listed.items, namespace, release);
+    const full = { ...report, orphans };
     if (json) {
-        console.log(JSON.stringify({ stack, release, revision: newest.version, ...report }, null, 2));
+        console.log(JSON.stringify({ stack, release, revision: newest.version, ...full, ...(listed.unreadable.length ? { unreadable: listed.unreadable } : {}) }, null, 2));
     } else {
         console.log(`Drift of stack ${stack}: release ${release} revision ${newest.version} (${newest.status}) in namespace ${namespace}, and ${own.length} object(s) the stack owns (${where})`);
-        for (const line of formatDrift(report)) console.log(line);
+        for (const line of formatDrift(full)) console.log(line);
+        if (listed.unreadable.length) console.log(`(orphans not checked for: ${listed.unreadable.join("; ")})`);
     }
-    return report.drifted.length === 0 ? 0 : 1;
+    return report.drifted.length === 0 && orphans.length === 0 ? 0 : 1;
+}
+
+type Kubectl = (args: string[], input?: string) => { code: number; stdout: string; stderr: string };
+
+/** One object's heal patch and its inverse (applied in reverse order if the upgrade fails). */
+export interface HealPatch {
+    readonly key: string;
+    readonly ref: string[];
+    readonly ops: JsonPatchOp[];
+    readonly undo: JsonPatchOp[];
+    readonly says: string;
+}
+
+/**
+ * Heal's preparation, as patches: a conflicting list replaced by the release's (so Helm's upgrade
+ * applies), fields added by other managers removed; each operation guarded by a `test` of the
+ * value drift read. Never a delete, never spec.replicas (an HPA's or an operator's scale).
+ */
+export function healPatches(report: DriftReport): HealPatch[] {
+    const out: HealPatch[] = [];
+    for (const d of report.drifted) {
+        if (d.deleted) continue; // Helm's upgrade re-creates it
+        const ref = [`${d.kind}/${d.name}`, ...(d.namespace ? ["-n", d.namespace] : [])];
+        const ops: JsonPatchOp[] = [], undo: JsonPatchOp[] = [], says: string[] = [];
+        if (d.repair?.length) {
+            ops.push(...d.repair);
+            // The inverse: each replaced value put back (tests are not undone).
+            const was = new Map(d.repair.filter((o) => o.op === "test").map((o) => [o.path, o.value]));
+            for (const o of d.repair) {
+                if (o.op === "replace") undo.unshift({ op: "replace", path: o.path, value: was.get(o.path) });
+                else if (o.op === "remove") undo.unshift({ op: "add", path: o.path, value: was.get(o.path) });
+                else if (o.op === "add") undo.unshift({ op: "remove", path: o.path });
+            }
+            says.push(`replaces ${d.repair.filter((o) => o.op !== "test").map((o) => o.path).join(", ")} with the release's (${d.replace})`);
+        }
+        // Deepest and highest-index pointers first, so earlier removals do not shift later ones;
+        // none under a list the repair just replaced (it holds the release's entries now).
+        const replaced = (d.repair ?? []).filter((o) => o.op === "replace").map((o) => o.path);
+        const removable = d.added.filter((a) => a.pointer !== "/spec/replicas" && !replaced.some((p) => a.pointer === p || a.pointer.startsWith(`${p}/`)))
+            .sort((a, b) => b.pointer.localeCompare(a.pointer, undefined, { numeric: true }));
+        for (const a of removable) {
+            // A Secret's value is redacted in the report: removed unguarded, and not restorable.
+            const secret = a.live === "<secret>";
+            ops.push(...(secret ? [] : [{ op: "test" as const, path: a.pointer, value: a.live }]), { op: "remove", path: a.pointer });
+            if (!secret) undo.unshift({ op: "add", path: a.pointer, value: a.live });
+        }
+        if (removable.length) says.push(`removes ${removable.map((a) => `${a.path} (added by ${a.manager})`).join(", ")}`);
+        if (ops.length) out.push({ key: d.key, ref, ops, undo, says: says.join("; ") });
+    }
+    return out;
+}
+
+function prepare(report: DriftReport, kubectl: Kubectl, undoFile: string | undefined): number {
+    const patches = healPatches(report);
+    const applied: HealPatch[] = [];
+    const keep = () => undoFile && fs.writeFileSync(undoFile, JSON.stringify(applied, null, 2), { mode: 0o600 });
+    keep();
+    for (const p of patches) {
+        console.log(`heal: ${p.key}: ${p.says}`);
+        const r = kubectl(["patch", ...p.ref, "--type=json", "-p", JSON.stringify(p.ops), "--field-manager=taskflow-heal"]);
+        if (r.code !== 0) throw new DriftError(`kubectl patch ${p.key}: ${r.stderr.trim()} (patched before it: ${applied.map((a) => a.key).join(", ") || "none"}${undoFile ? `; undo: --undo-heal ${undoFile}` : ""})`);
+        applied.push(p);
+        keep();
+    }
+    return 0;
+}
+
+/** Puts back what --prepare-heal changed (its --undo-file), newest patch first. */
+function applyUndo(file: string, kubectl: Kubectl): number {
+    const applied = JSON.parse(fs.readFileSync(file, "utf8")) as HealPatch[];
+    const failed: string[] = [];
+    for (const p of [...applied].reverse()) {
+        const r = kubectl(["patch", ...p.ref, "--type=json", "-p", JSON.stringify(p.undo), "--field-manager=taskflow-heal"]);
+        if (r.code === 0) console.log(`heal: undone on ${p.key}: ${p.says}`);
+        else failed.push(`${p.key}: ${r.stderr.trim()}`);
+    }
+    if (failed.length) throw new DriftError(`could not undo on ${failed.join("; ")} (npm run drift -- --stack <stack> shows what is live now)`);
+    return 0;
 }
 
 if (require.main === module) {

@@ -3,12 +3,13 @@
 //   ops/heal-gate.ts token --stack S --config-file F [--token T]
 //       writes `release.healToken` (default: the UTC time) into the stack config file F, leaving
 //       every other line as it was; prints the token.
-//   ops/heal-gate.ts check --stack S --head SHA --history FILE --preview FILE
+//   ops/heal-gate.ts check --stack S --head SHA --history FILE [--preview FILE]
 //       the gate for a heal from an operator's checkout of a protected stack (review M8):
 //       passes only when HEAD is the commit of the stack's last successful update
 //       (`pulumi stack history --json`) and the preview (`pulumi preview --json`) changes
 //       nothing but the Release's description (the heal token). Anything else would ship with
-//       the heal, outside the deploy workflow's approval. Exit 0 pass, 1 refused (with why).
+//       the heal, outside the deploy workflow's approval. Without --preview, the commit alone
+//       (heal checks it again right before its `up`, review M4). Exit 0 pass, 1 refused (with why).
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 
@@ -87,9 +88,9 @@ function main(): number {
         const problems: string[] = [];
         if (!deployed) problems.push(`no successful update of ${f.stack} records its git commit`);
         else if (deployed !== f.head) problems.push(`HEAD ${f.head.slice(0, 12)} is not the deployed commit ${deployed.slice(0, 12)}: check it out (git checkout ${deployed.slice(0, 12)}), or heal through the deploy workflow`);
-        problems.push(...previewProblems(JSON.parse(fs.readFileSync(f.preview, "utf8"))));
+        if (f.preview) problems.push(...previewProblems(JSON.parse(fs.readFileSync(f.preview, "utf8"))));
         if (problems.length === 0) {
-            console.log(`heal gate: HEAD is the deployed commit of ${f.stack} and the preview changes only the heal token`);
+            console.log(`heal gate: HEAD is the deployed commit of ${f.stack}${f.preview ? " and the preview changes only the heal token" : ""}`);
             return 0;
         }
         console.error(`heal gate: refused for ${f.stack}:`);

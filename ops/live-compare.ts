@@ -9,7 +9,10 @@
 //               an env var, a sidecar); Helm's three-way patch never removes those
 //   unappliable the release's object can no longer be applied in place on top of the live one
 //               (a keyed list entry whose key was edited now duplicates a name; exclusive fields
-//               both set): Helm's upgrade and its rollback would both fail, heal replaces it
+//               both set): Helm's upgrade and its rollback would both fail. `repair` is the JSON
+//               patch that makes it appliable again without deleting the object (review M3): the
+//               conflicting list replaced by the release's (a Service keeps its address and its
+//               load balancer's target binding; a Deployment rolls as for any template change)
 //
 // Lists are matched by their merge keys, as server-side apply does (containers by name, ports by
 // port/containerPort, mounts by mountPath); other lists are compared whole.
@@ -32,11 +35,24 @@ export interface AddedField {
     readonly pointer: string;
 }
 
+/** One RFC 6902 operation (what `kubectl patch --type=json` takes). */
+export interface JsonPatchOp {
+    readonly op: "add" | "remove" | "replace" | "test";
+    readonly path: string;
+    readonly value?: unknown;
+}
+
 export interface ObjectComparison {
     readonly changed: FieldDrift[];
     readonly added: AddedField[];
     /** Why the release's object cannot be applied in place, if it cannot. */
     readonly unappliable?: string;
+    /**
+     * The in-place repair when it cannot: each conflicting list replaced by the release's,
+     * guarded by a `test` of the live value read (a concurrent edit makes the patch fail, not
+     * overwrite it).
+     */
+    readonly repair?: JsonPatchOp[];
 }
 
 /** Managers that are the cluster itself, not a person or a tool: never "added by". */
@@ -91,33 +107,44 @@ function sameScalar(path: string, live: unknown, want: unknown): boolean {
 /** Empty maps, lists and nulls in a manifest set nothing (Helm renders `annotations: {}`). */
 const setsNothing = (v: unknown) => v === null || v === undefined || (isObject(v) && Object.keys(v).length === 0) || (Array.isArray(v) && v.length === 0);
 
+/** A list that cannot be merged: where it is live, and the release's version of it. */
+interface Conflict {
+    readonly why: string;
+    readonly pointer: string;
+    readonly live: unknown;
+    readonly release: unknown;
+}
+
 /**
  * The desired object's fields against the live object's: every leaf the desired object sets,
- * with keyed lists matched by key. Returns what differs and whether applying would be invalid.
+ * with keyed lists matched by key. Returns what differs and which lists could not be merged.
  */
-function compareDesired(live: unknown, want: unknown, at: string, field: string, out: FieldDrift[], invalid: string[]): void {
+function compareDesired(live: unknown, want: unknown, at: string, ptr: string, field: string, out: FieldDrift[], invalid: Conflict[]): void {
     if (setsNothing(want)) return;
     if (isObject(want)) {
         if (!isObject(live)) {
             out.push({ path: at, live, release: want });
             return;
         }
-        for (const k of Object.keys(want).sort()) compareDesired(live[k], want[k], segment(at, k), k, out, invalid);
+        for (const k of Object.keys(want).sort()) compareDesired(live[k], want[k], segment(at, k), `${ptr}/${pointerPart(k)}`, k, out, invalid);
         return;
     }
     if (Array.isArray(want)) {
         const keys = mergeKey(field, want);
         if (keys && Array.isArray(live) && (live.length === 0 || mergeKey(field, live))) {
-            const byKey = new Map((live as K8sObject[]).map((e) => [keyOf(e, keys), e]));
-            for (const w of want as K8sObject[]) compareDesired(byKey.get(keyOf(w, keys)), w, `${at}[${keyLabel(w, keys)}]`, "", out, invalid);
+            const index = new Map((live as K8sObject[]).map((e, i) => [keyOf(e, keys), i]));
+            for (const w of want as K8sObject[]) {
+                const i = index.get(keyOf(w, keys));
+                compareDesired(i === undefined ? undefined : live[i], w, `${at}[${keyLabel(w, keys)}]`, `${ptr}/${i ?? "-"}`, "", out, invalid);
+            }
             // What server-side apply would hold after merging: live entries plus the release's.
-            const merged = [...live as K8sObject[], ...(want as K8sObject[]).filter((w) => !byKey.has(keyOf(w, keys)))];
+            const merged = [...live as K8sObject[], ...(want as K8sObject[]).filter((w) => !index.has(keyOf(w, keys)))];
             if (!keys.includes("name")) {
                 const named = new Map<string, string>();
                 for (const e of merged) {
                     if (e.name === undefined) continue;
                     const other = named.get(String(e.name));
-                    if (other !== undefined) invalid.push(`${at}: ${other} and ${keyLabel(e, keys)} would both be named "${e.name}"`);
+                    if (other !== undefined) invalid.push({ why: `${at}: ${other} and ${keyLabel(e, keys)} would both be named "${e.name}"`, pointer: ptr, live, release: want });
                     named.set(String(e.name), keyLabel(e, keys));
                 }
             }
@@ -127,7 +154,7 @@ function compareDesired(live: unknown, want: unknown, at: string, field: string,
             out.push({ path: at, live, release: want });
             return;
         }
-        want.forEach((w, i) => compareDesired(live[i], w, `${at}[${i}]`, "", out, invalid));
+        want.forEach((w, i) => compareDesired(live[i], w, `${at}[${i}]`, `${ptr}/${i}`, "", out, invalid));
         return;
     }
     // The API server drops zero values of optional fields (`initialDelaySeconds: 0`, `false`,
@@ -141,12 +168,17 @@ const EXCLUSIVE: ReadonlyArray<{ kind: string; at: string; fields: [string, stri
     { kind: "PodDisruptionBudget", at: "spec", fields: ["minAvailable", "maxUnavailable"] },
 ];
 
-/** Release managers: the ones that wrote Helm's release annotation, or named helm/pulumi. */
+/**
+ * Release managers: the ones named helm/pulumi, or that wrote Helm's release annotation. kubectl
+ * never is one (review m6): `kubectl apply` of an exported object carries the annotation too,
+ * and would otherwise hide everything it added (a sidecar).
+ */
 export function releaseManagers(live: K8sObject): Set<string> {
     const out = new Set<string>();
     for (const e of (live.metadata?.managedFields ?? []) as any[]) {
-        const fields = JSON.stringify(e.fieldsV1 ?? {});
-        if (/^(helm|pulumi)/i.test(String(e.manager)) || fields.includes('"f:meta.helm.sh/release-name"')) out.add(String(e.manager));
+        const manager = String(e.manager), fields = JSON.stringify(e.fieldsV1 ?? {});
+        if (/^kubectl(-|$)/.test(manager)) continue;
+        if (/^(helm|pulumi)/i.test(manager) || fields.includes('"f:meta.helm.sh/release-name"')) out.add(manager);
     }
     if (out.size === 0) {
         // An object created by the release's tool under another name: its first writer.
@@ -160,8 +192,19 @@ export function releaseManagers(live: K8sObject): Set<string> {
 const SERVER_FIELDS = /^(status|metadata\.(managedFields|resourceVersion|generation|uid|creationTimestamp|selfLink|deletionTimestamp|deletionGracePeriodSeconds|ownerReferences|finalizers)|metadata\.annotations\["deployment\.kubernetes\.io\/revision"\]|metadata\.annotations\["kubectl\.kubernetes\.io\/last-applied-configuration"\])(\.|\[|$)/;
 
 /**
+ * Fields another manager may add that are not drift, with why (heal never removes them):
+ *   - `kubectl rollout restart`'s restartedAt (review m4): it restarted the pods and changes
+ *     nothing they run; removing it would only roll every pod once more.
+ */
+const NOT_DRIFT = /^spec\.template\.metadata\.annotations\["kubectl\.kubernetes\.io\/restartedAt"\]$/;
+
+/** Whether a manager's fieldsV1 node claims the whole value ("." or a leaf), not only keys under it. */
+const ownsWhole = (sub: unknown) => !isObject(sub) || "." in sub || !Object.keys(sub).some((k) => /^[fkv]:/.test(k));
+
+/**
  * Walks one manager's fieldsV1 over the live object; calls `leaf` for each owned field that the
- * desired object does not have, at the shallowest such level (a whole sidecar, not its fields).
+ * desired object does not have, at the shallowest level the manager owns whole (a whole sidecar,
+ * not its fields; one annotation key, not the map the release's tool also writes to).
  */
 function walkOwned(fields: any, live: unknown, want: unknown, at: string, pointer: string, leaf: (path: string, pointer: string, value: unknown) => void): void {
     if (!isObject(fields)) return;
@@ -173,7 +216,10 @@ function walkOwned(fields: any, live: unknown, want: unknown, at: string, pointe
             const path = segment(at, name), ptr = `${pointer}/${pointerPart(name)}`;
             if (SERVER_FIELDS.test(path)) continue;
             const w = isObject(want) ? want[name] : undefined;
-            if (w === undefined || w === null) leaf(path, ptr, live[name]);
+            // Labels and annotations are named key by key even when this manager made the map:
+            // a key is what someone added, and the map may hold Helm's own keys too.
+            const byKey = (name === "labels" || name === "annotations") && isObject(live[name]) && isObject(sub) && Object.keys(sub).some((x) => x.startsWith("f:"));
+            if ((w === undefined || w === null) && ownsWhole(sub) && !byKey) leaf(path, ptr, live[name]);
             else walkOwned(sub, live[name], w, path, ptr, leaf);
         } else if (k.startsWith("k:") && Array.isArray(live)) {
             const key = JSON.parse(k.slice(2)) as K8sObject;
@@ -183,7 +229,7 @@ function walkOwned(fields: any, live: unknown, want: unknown, at: string, pointe
             const label = Object.keys(key).length === 1 && key.name !== undefined ? String(key.name) : Object.entries(key).map(([kk, vv]) => `${kk}=${vv}`).join(",");
             const w = Array.isArray(want) ? want.find(matches) : undefined;
             const path = `${at}[${label}]`, ptr = `${pointer}/${i}`;
-            if (w === undefined) leaf(path, ptr, live[i]);
+            if (w === undefined && ownsWhole(sub)) leaf(path, ptr, live[i]);
             else walkOwned(sub, live[i], w, path, ptr, leaf);
         } else if (k.startsWith("v:") && Array.isArray(live)) {
             const value = JSON.parse(k.slice(2));
@@ -197,19 +243,27 @@ function walkOwned(fields: any, live: unknown, want: unknown, at: string, pointe
 /** The comparison of one object: see the header. */
 export function compareObject(desired: K8sObject, live: K8sObject): ObjectComparison {
     const changed: FieldDrift[] = [];
-    const invalid: string[] = [];
+    const conflicts: Conflict[] = [];
     const want = structuredClone(desired);
     delete want.apiVersion; // the server answers in its preferred version of the same group
     delete want.status;
     for (const k of ["namespace", "managedFields", "resourceVersion", "creationTimestamp", "uid", "generation"]) delete want.metadata?.[k];
-    compareDesired(live, want, "", "", changed, invalid);
+    compareDesired(live, want, "", "", "", changed, conflicts);
+    const why = [...new Set(conflicts.map((c) => c.why))];
+    const repair: JsonPatchOp[] = [];
+    for (const c of conflicts.filter((x, i) => conflicts.findIndex((y) => y.pointer === x.pointer) === i)) {
+        repair.push({ op: "test", path: c.pointer, value: c.live }, { op: "replace", path: c.pointer, value: c.release });
+    }
 
     for (const { kind, at, fields: [a, b] } of EXCLUSIVE) {
         if (desired.kind !== kind) continue;
         const d = desired[at] ?? {}, l = live[at] ?? {};
         const setsA = d[a] !== undefined, setsB = d[b] !== undefined;
         if ((setsA && l[b] !== undefined && d[b] === undefined) || (setsB && l[a] !== undefined && d[a] === undefined)) {
-            invalid.push(`${at}: the release sets ${setsA ? a : b}, the live object has ${setsA ? b : a}, and both cannot be set`);
+            const [mine, theirs] = setsA ? [a, b] : [b, a];
+            why.push(`${at}: the release sets ${mine}, the live object has ${theirs}, and both cannot be set`);
+            // The release's field in, the other out, in one patch: the object never lacks both.
+            repair.push({ op: "test", path: `/${at}/${theirs}`, value: l[theirs] }, { op: "remove", path: `/${at}/${theirs}` }, { op: "add", path: `/${at}/${mine}`, value: d[mine] });
         }
     }
 
@@ -220,12 +274,12 @@ export function compareObject(desired: K8sObject, live: K8sObject): ObjectCompar
         const manager = String(e.manager);
         if (mine.has(manager) || SYSTEM_MANAGERS.test(manager) || (e.subresource && e.subresource !== "scale")) continue;
         walkOwned(e.fieldsV1, live, desired, "", "", (path, pointer, value) => {
-            if (seen.has(path)) return;
+            if (seen.has(path) || NOT_DRIFT.test(path)) return;
             seen.add(path);
             added.push({ path, manager, live: value, pointer });
         });
     }
-    return { changed, added: added.sort((x, y) => x.path.localeCompare(y.path)), ...(invalid.length ? { unappliable: invalid.join("; ") } : {}) };
+    return { changed, added: added.sort((x, y) => x.path.localeCompare(y.path)), ...(why.length ? { unappliable: why.join("; "), repair } : {}) };
 }
 
 /**

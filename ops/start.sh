@@ -95,6 +95,20 @@ if [[ $stack == rehearsal ]]; then
   # copy only (encrypted with this backend's passphrase). The token goes through stdin, not argv.
   pulumi config set --stack rehearsal --config-file "$config" --secret --path 'taskflow-api:redis.authToken' <"$STATE/standin/token"
   pulumi config set --stack rehearsal --config-file "$config" --secret --path 'taskflow-api:redis.caCert' -- "$(cat "$STATE/standin/ca.crt")"
+  # Prod's Ingress names the IngressClass `alb` and the preflight reads it (the AWS Load Balancer
+  # Controller makes it on EKS). Here the object alone: no controller serves it, so the Ingress
+  # is an object only and the app is reached through its Service. (Same object:
+  # e2e/rehearsal-stack.ts.) Gone with the cluster (cluster.sh down).
+  "$TOOLS_BIN/kubectl" apply -f - <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: alb
+  labels: { app.kubernetes.io/managed-by: taskflow-local }
+  annotations: { taskflow-api/note: "object only: no controller on the local cluster" }
+spec:
+  controller: ingress.k8s.aws/alb
+YAML
 fi
 
 echo "== pulumi up --stack $stack --yes (Pulumi $(pulumi version), backend $PULUMI_BACKEND_URL)"

@@ -17,6 +17,8 @@ export interface RecordedResource {
     readonly custom: boolean;
     /** Paths of the inputs that arrived marked secret, e.g. "stringData" or "authToken". */
     readonly secretPaths: string[];
+    /** The id a lookup (`Resource.get`) reads; absent for a resource the stack manages. */
+    readonly lookup?: string;
 }
 
 /** Every resource registered since the last reset, in registration order. */
@@ -96,6 +98,7 @@ function newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state
     recorded.push({
         type: args.type, name: args.name, inputs: unwrapSecrets(inputs, "", secretPaths) as Record<string, unknown>,
         provider: args.provider, custom: args.custom ?? true, secretPaths,
+        ...(args.id ? { lookup: args.id } : {}),
     });
     const id = `${args.name}-id`;
     if (args.type.startsWith("aws:")) {

@@ -2,11 +2,13 @@
 // server returns them (managedFields included), and heal's gate (ops/heal-gate.ts). The real
 // cluster is exercised by e2e/drift.test.ts.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
 import * as zlib from "zlib";
 
-import { decodeHelmRelease, detectDrift, formatDrift, stackOwnedObjects } from "../../ops/drift";
+import { decodeHelmRelease, detectDrift, formatDrift, healPatches, stackOwnedObjects } from "../../ops/drift";
 import { deployedCommit, previewProblems, withHealToken } from "../../ops/heal-gate";
-import { compareObject, quantity, yaml11Octals } from "../../ops/live-compare";
+import { compareObject, JsonPatchOp, quantity, yaml11Octals } from "../../ops/live-compare";
 import { K8sObject } from "../../ops/manifests";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -99,6 +101,8 @@ describe("drift: comparing the stack's objects with the live ones (reads only)",
         const live: any = { kind: "PodDisruptionBudget", metadata: { name: "api", managedFields: [helmFields({})] }, spec: { maxUnavailable: 1 } };
         const c = compareObject({ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "api" }, spec: { minAvailable: 1 } }, live);
         assert.match(String(c.unappliable), /release sets minAvailable, the live object has maxUnavailable/);
+        // Repaired in one patch: the budget never lacks both fields.
+        assert.deepStrictEqual(applyJsonPatch(live, c.repair ?? []).spec, { minAvailable: 1 });
     });
 
     it("reads quantities and YAML 1.1 octals as Kubernetes does", () => {
@@ -127,17 +131,185 @@ describe("drift: comparing the stack's objects with the live ones (reads only)",
         assert.deepStrictEqual(decodeHelmRelease(Buffer.from(helm).toString("base64")), { manifest: "kind: A\n", version: 3, status: "deployed" });
     });
 
-    it("takes the stack's own Kubernetes objects from its state, secrets unwrapped, the Release left to Helm's record", () => {
+    it("takes the app component's own Namespace and Secrets from its state by URN, secrets unwrapped; lookups and the Release are not the stack's (M2)", () => {
         const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify({ "redis-password": "x" }) };
-        const objs = stackOwnedObjects({ deployment: { resources: [
-            { type: "kubernetes:core/v1:Namespace", inputs: { apiVersion: "v1", kind: "Namespace", metadata: { name: "ns", __defaults: [] } } },
-            { type: "kubernetes:core/v1:Secret", inputs: { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "ns" }, stringData: secret } },
-            { type: "kubernetes:helm.sh/v3:Release", inputs: {} },
-            { type: "pulumi:providers:kubernetes", inputs: {} },
+        const urn = (type: string, name: string) => `urn:pulumi:prod::taskflow-api::${type}::${name}`;
+        const exported = (lookupInputs: unknown) => ({ deployment: { resources: [
+            { urn: urn("pulumi:pulumi:Stack", "taskflow-api-prod"), type: "pulumi:pulumi:Stack" },
+            { urn: urn("taskflow:app:TaskflowApi$kubernetes:core/v1:Namespace", "taskflow-api-ns"), type: "kubernetes:core/v1:Namespace", inputs: { apiVersion: "v1", kind: "Namespace", metadata: { name: "ns", __defaults: [] } } },
+            { urn: urn("taskflow:app:TaskflowApi$kubernetes:core/v1:Secret", "taskflow-api-redis-auth"), type: "kubernetes:core/v1:Secret", inputs: { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "ns" }, stringData: secret } },
+            // The preflight's reads, stored as the engine's ReadStep keeps them: `external`, with
+            // the inputs the SDK sent for `.get` (none, or an empty map).
+            { urn: urn("taskflow:cluster:Preflight$kubernetes:networking.k8s.io/v1:IngressClass", "taskflow-api-preflight-ingressclass"), type: "kubernetes:networking.k8s.io/v1:IngressClass", external: true, id: "alb", ...(lookupInputs === undefined ? {} : { inputs: lookupInputs }) },
+            { urn: urn("taskflow:cluster:Preflight$kubernetes:apiregistration.k8s.io/v1:APIService", "taskflow-api-preflight-metrics-api"), type: "kubernetes:apiregistration.k8s.io/v1:APIService", external: true, inputs: lookupInputs },
+            { urn: urn("taskflow:app:TaskflowApi$kubernetes:helm.sh/v3:Release", "taskflow-api"), type: "kubernetes:helm.sh/v3:Release", inputs: {} },
+            { urn: urn("pulumi:providers:kubernetes", "k8s"), type: "pulumi:providers:kubernetes", inputs: {} },
         ] } });
-        assert.deepStrictEqual(objs.map((o) => o.kind), ["Namespace", "Secret"]);
-        assert.deepStrictEqual(objs[1].stringData, { "redis-password": "x" });
-        assert.ok(!("__defaults" in objs[0].metadata));
+        for (const inputs of [undefined, {}]) {
+            const objs = stackOwnedObjects(exported(inputs));
+            assert.deepStrictEqual(objs.map((o) => `${o.kind} ${o.metadata.name}`), ["Namespace ns", "Secret s"], `lookup inputs ${JSON.stringify(inputs)}`);
+            assert.deepStrictEqual(objs[1].stringData, { "redis-password": "x" });
+            assert.ok(!("__defaults" in objs[0].metadata));
+            // And the drift over them never asks the cluster for `undefined undefined`.
+            const asked: string[] = [];
+            detectDrift(objs, "ns", { get: (o) => { asked.push(`${o.kind} ${o.metadata?.name}`); return undefined; } });
+            assert.deepStrictEqual(asked, ["Namespace ns", "Secret s"]);
+        }
+    });
+
+    it("names the annotation key another manager added, not the annotations map Helm writes to too (item 9)", () => {
+        const svc = (live: boolean): any => ({ apiVersion: "v1", kind: "Service", metadata: { name: "api", labels: { app: "api" }, ...(live ? { annotations: { "meta.helm.sh/release-name": "api", "meta.helm.sh/release-namespace": "ns", "team/owner": "someone" } } : {}) }, spec: { ports: [{ name: "http", port: 80 }] } });
+        const live = svc(true);
+        live.metadata.managedFields = [
+            helmFields({ "f:metadata": { "f:annotations": { ".": {}, "f:meta.helm.sh/release-name": {}, "f:meta.helm.sh/release-namespace": {} } } }),
+            by("kubectl-annotate", { "f:metadata": { "f:annotations": { "f:team/owner": {} } } }),
+        ];
+        const c = compareObject(svc(false), live);
+        assert.deepStrictEqual(c.added.map((a) => `${a.path} by ${a.manager} at ${a.pointer}`), ['metadata.annotations["team/owner"] by kubectl-annotate at /metadata/annotations/team~1owner']);
+    });
+
+    it("a `kubectl rollout restart` is not drift: its restartedAt annotation is neither reported nor removed (m4)", () => {
+        const live = deployment(true, (o) => {
+            o.spec.template.metadata = { annotations: { "kubectl.kubernetes.io/restartedAt": "2026-12-07T10:00:00Z" } };
+            o.metadata.managedFields.push(by("kubectl-rollout", { "f:spec": { "f:template": { "f:metadata": { "f:annotations": { ".": {}, "f:kubectl.kubernetes.io/restartedAt": {} } } } } }));
+        });
+        assert.deepStrictEqual(compareObject(deployment(false), live), { changed: [], added: [] });
+    });
+
+    it("a `kubectl apply` of an exported object carries Helm's annotation but is not the release: the sidecar it added is reported (m6)", () => {
+        const live = deployment(true, (o) => {
+            o.spec.template.spec.containers.push({ name: "sidecar", image: "busybox" });
+            o.metadata.managedFields.push(by("kubectl-client-side-apply", { "f:metadata": { "f:annotations": { "f:meta.helm.sh/release-name": {} } }, "f:spec": { "f:template": { "f:spec": { "f:containers": { 'k:{"name":"sidecar"}': { ".": {}, "f:image": {}, "f:name": {} } } } } } }));
+        });
+        assert.deepStrictEqual(compareObject(deployment(false), live).added.map((a) => `${a.path} by ${a.manager}`), ["spec.template.spec.containers[sidecar] by kubectl-client-side-apply"]);
+    });
+
+    it("spec.replicas under an HPA is the HPA's: an operator's `kubectl scale` is not drift, and heal never removes spec.replicas (M3)", () => {
+        const scaled = (hpa: boolean) => {
+            const desired = deployment(false, (o) => delete o.spec.replicas);
+            const live = deployment(true, (o) => { o.spec.replicas = 12; o.metadata.managedFields.push({ ...by("kubectl", { "f:spec": { "f:replicas": {} } }), subresource: "scale" }); });
+            const objects = [desired, ...(hpa ? [{ apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "api" }, spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "api" } } }] : [])];
+            return detectDrift(objects, "ns", { get: (o) => (o.kind === "Deployment" ? live : { ...o, metadata: { ...o.metadata, managedFields: [helmFields({})] } }) });
+        };
+        assert.deepStrictEqual(scaled(true).drifted, []);
+        const without = scaled(false);
+        assert.deepStrictEqual(without.drifted[0].added.map((a) => a.path), ["spec.replicas"], "reported where no HPA owns it");
+        assert.deepStrictEqual(healPatches(without), [], "but never removed: a patch to 1 replica is an outage");
+    });
+
+    it("a Service port and a container port edited under their names: heal patches the list in place, never deletes, and its undo puts the edit back (M3)", () => {
+        const svc = (port: number): any => ({ apiVersion: "v1", kind: "Service", metadata: { name: "api" }, spec: { ports: [{ name: "http", port, targetPort: "http", protocol: "TCP" }] } });
+        const liveSvc = svc(8081);
+        liveSvc.metadata.managedFields = [helmFields({}), by("kubectl-patch", { "f:spec": { "f:ports": { 'k:{"port":8081,"protocol":"TCP"}': { ".": {}, "f:port": {} } } } })];
+        const liveDep = deployment(true, (o) => {
+            o.spec.template.spec.containers[0].ports = [{ name: "http", containerPort: 9090, protocol: "TCP" }];
+            o.metadata.managedFields.push(by("kubectl-patch", { "f:spec": { "f:template": { "f:spec": { "f:containers": { 'k:{"name":"api"}': { "f:ports": { 'k:{"containerPort":9090,"protocol":"TCP"}': { ".": {}, "f:containerPort": {} } } } } } } } }));
+        });
+        const live: Record<string, any> = { Service: liveSvc, Deployment: liveDep };
+        const desired = [svc(80), deployment(false)];
+        const report = detectDrift(desired, "ns", { get: (o) => live[o.kind] });
+        assert.match(formatDrift(report)[0], /^~ Service ns\/api \(cannot be re-applied in place: spec\.ports: port=8081 and port=80 would both be named "http"; heal patches the list in place\)$/);
+        const patches = healPatches(report);
+        assert.deepStrictEqual(patches.map((p) => `${p.key}: ${p.ops.map((o) => `${o.op} ${o.path}`).join(", ")}`), [
+            "Service ns/api: test /spec/ports, replace /spec/ports",
+            "Deployment ns/api: test /spec/template/spec/containers/0/ports, replace /spec/template/spec/containers/0/ports",
+        ]);
+        // Applied as the API server applies a JSON patch: the objects then match the release,
+        // so Helm's upgrade applies; the undo gives back exactly the edited objects.
+        for (const p of patches) {
+            const kind = p.key.split(" ")[0];
+            const healed = applyJsonPatch(live[kind], p.ops);
+            const c = compareObject(desired.find((d) => d.kind === kind) as K8sObject, healed);
+            assert.deepStrictEqual([c.unappliable, c.changed], [undefined, []], p.key);
+            assert.deepStrictEqual(applyJsonPatch(healed, p.undo), live[kind], `${p.key}: undo`);
+        }
+        // A concurrent edit after drift's read: the guard fails the patch instead of overwriting it.
+        const moved = structuredClone(liveSvc);
+        moved.spec.ports[0].port = 8082;
+        assert.throws(() => applyJsonPatch(moved, patches[0].ops), /test failed at \/spec\/ports/);
+    });
+
+    it("heal removes what other managers added deepest first and its undo adds it back", () => {
+        const live = deployment(true, (o) => {
+            o.spec.template.spec.containers[0].env.push({ name: "X", value: "1" }, { name: "Y", value: "2" });
+            o.metadata.managedFields.push(by("kubectl-set", { "f:spec": { "f:template": { "f:spec": { "f:containers": { 'k:{"name":"api"}': { "f:env": { 'k:{"name":"X"}': { ".": {}, "f:name": {}, "f:value": {} }, 'k:{"name":"Y"}': { ".": {}, "f:name": {}, "f:value": {} } } } } } } } }));
+        });
+        const report = detectDrift([deployment(false)], "ns", { get: () => live });
+        const [p] = healPatches(report);
+        assert.deepStrictEqual(p.ops.filter((o) => o.op === "remove").map((o) => o.path), ["/spec/template/spec/containers/0/env/2", "/spec/template/spec/containers/0/env/1"]);
+        const healed = applyJsonPatch(live, p.ops);
+        assert.deepStrictEqual(healed.spec.template.spec.containers[0].env, [{ name: "A", value: "1" }]);
+        assert.deepStrictEqual(applyJsonPatch(healed, p.undo), live);
+    });
+});
+
+/** RFC 6902 as the API server applies it (the subset heal emits), on a copy. */
+function applyJsonPatch(doc: any, ops: readonly JsonPatchOp[]): any {
+    const out = structuredClone(doc);
+    for (const o of ops) {
+        const parts = o.path.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+        const last = parts.pop() as string;
+        const parent = parts.reduce((v, k) => v[k], out);
+        if (o.op === "test" && JSON.stringify(parent[last]) !== JSON.stringify(o.value)) throw new Error(`test failed at ${o.path}`);
+        if (o.op === "replace" || (o.op === "add" && !Array.isArray(parent))) parent[last] = structuredClone(o.value);
+        else if (o.op === "add") parent.splice(last === "-" ? parent.length : Number(last), 0, structuredClone(o.value));
+        else if (o.op === "remove") {
+            if (Array.isArray(parent)) parent.splice(Number(last), 1);
+            else delete parent[last];
+        }
+    }
+    return out;
+}
+
+describe("orphans: objects in the release's namespace that nothing owns (ops/orphans.ts, item 9)", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { findOrphans, formatOrphan, listNamespace } = require("../../ops/orphans") as typeof import("../../ops/orphans");
+    const meta = (name: string, extra: any = {}) => ({ name, namespace: "ns", ...extra });
+    const release: K8sObject[] = [
+        { apiVersion: "v1", kind: "Service", metadata: { name: "api" }, spec: { selector: { app: "api", component: "api" } } },
+        { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "api" } },
+        { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "api" }, spec: { podSelector: { matchLabels: { app: "api" } } } },
+        { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "api-redis" } },
+    ];
+    const live: K8sObject[] = [
+        // the release's and the platform's
+        { apiVersion: "v1", kind: "Service", metadata: meta("api") },
+        { apiVersion: "apps/v1", kind: "Deployment", metadata: meta("api") },
+        { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("api"), spec: { podSelector: { matchLabels: { app: "api" } }, ingress: [{ from: [{ podSelector: {} }] }] } },
+        { apiVersion: "apps/v1", kind: "ReplicaSet", metadata: meta("api-5d9", { ownerReferences: [{ kind: "Deployment", name: "api" }] }) },
+        { apiVersion: "v1", kind: "Pod", metadata: meta("api-5d9-x", { labels: { app: "api", component: "api" }, ownerReferences: [{ kind: "ReplicaSet", name: "api-5d9" }] }) },
+        { apiVersion: "v1", kind: "ConfigMap", metadata: meta("kube-root-ca.crt") },
+        { apiVersion: "v1", kind: "ServiceAccount", metadata: meta("default") },
+        { apiVersion: "v1", kind: "Secret", type: "helm.sh/release.v1", metadata: meta("sh.helm.release.v1.api.v1", { labels: { owner: "helm", name: "api" } }) },
+        { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: meta("data-api-redis-0") },
+        // by hand
+        { apiVersion: "v1", kind: "ConfigMap", metadata: meta("notes") },
+        { apiVersion: "v1", kind: "Pod", metadata: meta("impostor", { labels: { app: "api", component: "api", extra: "1" } }) },
+        { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("allow-all"), spec: { podSelector: {}, ingress: [{}], policyTypes: ["Ingress"] } },
+        { apiVersion: "v1", kind: "Secret", type: "helm.sh/release.v1", metadata: meta("sh.helm.release.v1.other.v1", { labels: { owner: "helm", name: "other" } }) },
+    ];
+
+    it("reports a hand-made ConfigMap, a Pod the Service selects and an allow-all NetworkPolicy, and nothing the release, its controllers or the platform made", () => {
+        assert.deepStrictEqual(findOrphans(release, live, "ns", "api").map(formatOrphan), [
+            "? ConfigMap ns/notes (orphan: in the namespace, owned by nothing in the stack)",
+            "? NetworkPolicy ns/allow-all (orphan: in the namespace, owned by nothing in the stack; allows all ingress to every pod in the namespace)",
+            "? Pod ns/impostor (orphan: in the namespace, owned by nothing in the stack; matches the selector of Service api: it receives the app's traffic)",
+            "? Secret ns/sh.helm.release.v1.other.v1 (orphan: in the namespace, owned by nothing in the stack)",
+        ]);
+    });
+
+    it("counts orphans as drift in the report's last line, and lists kind by kind when one kind cannot be listed", () => {
+        const lines = formatDrift({ objects: 4, drifted: [], orphans: findOrphans(release, live, "ns", "api") });
+        assert.match(lines[lines.length - 1], /^no drift of the 4 objects; 4 orphan\(s\) in the namespace/);
+        const asked: string[] = [];
+        const listed = listNamespace((kinds) => {
+            asked.push(kinds);
+            if (kinds.includes("roles.rbac")) return { code: 1, stdout: "", stderr: "Error from server (Forbidden): roles.rbac.authorization.k8s.io is forbidden" };
+            return { code: 0, stdout: JSON.stringify({ items: kinds === "configmaps" ? [live[9]] : [] }), stderr: "" };
+        });
+        assert.ok(asked[0].split(",").length > 10, "one call first");
+        assert.deepStrictEqual(listed.items.map((o) => o.metadata.name), ["notes"]);
+        assert.deepStrictEqual(listed.unreadable, ["roles.rbac.authorization.k8s.io (Error from server (Forbidden): roles.rbac.authorization.k8s.io is forbidden)"]);
     });
 });
 
@@ -168,6 +340,22 @@ describe("heal's gate for a protected stack (ops/heal-gate.ts)", () => {
         assert.match(out, /encryptionsalt: v1:abc/);
         assert.match(out, /secure: AAA/);
         assert.match(out, /name: api/);
+    });
+});
+
+describe("heal's arguments (ops/heal.sh, before it touches anything)", () => {
+    const heal = (args: string[]) => spawnSync("bash", ["ops/heal.sh", ...args], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: "/usr/bin:/bin" } });
+    it("refuses every argument it does not know, naming it (exit 2): it would reach pulumi up but not the reviewed preview (M4)", () => {
+        for (const bad of [["-s", "prod"], ["--target", "urn:x"], ["-c", "taskflow-api:x=y"], ["--replace", "urn:x"], ["--skip-preview"]]) {
+            const r = heal(["--stack", "dev", "--local", "--yes", ...bad]);
+            assert.strictEqual(r.status, 2, `${bad.join(" ")}: ${r.stderr}`);
+            assert.match(r.stderr, new RegExp(`^heal: unknown argument ${bad[0]} `));
+        }
+    });
+    it("without --yes, a stdin that is not a terminal exits 1 saying --yes is needed (item 9)", () => {
+        const r = heal(["--stack", "dev", "--local"]);
+        assert.strictEqual(r.status, 1, r.stderr);
+        assert.match(r.stderr, /stdin is not a terminal, so heal cannot ask before changing anything: pass --yes \(nothing was changed\)/);
     });
 });
 
