@@ -28,7 +28,7 @@
 #     loopback (nodes.sh), so `--nodes` opens nothing more but each kubelet's 10250;
 #   - `up` writes a ledger as it creates things; `down` removes what the ledger lists and what
 #     hangs off it, never anything matched by name, and does nothing without a ledger;
-#   - pids are checked against the process's start time and executable before any signal;
+#   - pids are checked against the process's boot and start time before any signal;
 #   - `up` and `down` hold a host-wide lock; an `up` that fails midway removes what it made;
 #   - `down`, `status`, `check` and `leftovers` need no toolchain.
 #
@@ -97,12 +97,14 @@ cp_drop_stale_pidfiles() {
     rm -f "$f"
   done
 }
-cp_record() { # what kwokctl started, with start time and executable
+cp_record() { # what kwokctl started, with boot, pid and start time
   local p pid
   for p in "${CP_PROCS[@]}"; do
     ledger_add bin "$p" "$(readlink -f "$TOOLS_BIN/$p")"
     pid=$(cat "$KWOK_CLUSTER_DIR/pids/$p.pid" 2>/dev/null) || { log "kwokctl left no pid file for $p"; return 1; }
-    pidrec_write "$LEDGER_DIR/pids/$p.pid" "$pid" "$TOOLS_BIN/$p" || { log "$p (pid $pid) is not running $TOOLS_BIN/$p"; return 1; }
+    # kwokctl's word only: recorded (and so stopped later) only if it runs our binary now.
+    [[ $(proc_exe "$pid") == "$(readlink -f "$TOOLS_BIN/$p")" ]] || { log "$p (pid $pid) is not running $TOOLS_BIN/$p"; return 1; }
+    pidrec_write "$LEDGER_DIR/pids/$p.pid" "$pid" "$TOOLS_BIN/$p" || { log "could not record $p (pid $pid) in $LEDGER_DIR"; return 1; }
   done
 }
 cp_stop() {

@@ -92,7 +92,7 @@ node_ip() { ip -4 -o addr show scope global | awk '{ split($4, a, "/"); print a[
 
 # --- processes ---------------------------------------------------------------------------------
 # start_proc NAME CMD... : in its own session (so a stop reaches its children), output to the
-# node dir, recorded with its start time and executable (ledger.sh).
+# node dir, recorded with its boot, pid and start time (ledger.sh).
 start_proc() {
   local name=$1 pid; shift
   pid=$(run_detached "$NODE_DIR/$name.log" "$@")

@@ -67,12 +67,11 @@ describe("local cluster ledger: pid records", function () {
         assert.equal(sh(`pidrec_check "${file}" && echo ours || echo stranger`), "ours");
     });
 
-    it("a record whose start time, executable or boot differs names a stranger (a reused pid)", () => {
+    it("a record whose start time or boot differs names a stranger (a reused pid)", () => {
         const pid = sleeper(children);
         const exe = fs.readlinkSync(`/proc/${pid}/exe`);
         const forged = {
             "start time": `${pid} ${Number(startOf(pid)) + 1} ${exe} ${bootId()}`,
-            executable: `${pid} ${startOf(pid)} /usr/local/bin/etcd ${bootId()}`,
             boot: `${pid} ${startOf(pid)} ${exe} 00000000-0000-0000-0000-000000000000`,
         };
         for (const [what, line] of Object.entries(forged)) {
@@ -89,6 +88,35 @@ describe("local cluster ledger: pid records", function () {
         assert.ok(alive(pid), "the stranger was signalled");
         assert.match(err, /belongs to another process.*not signalled/);
         assert.ok(!fs.existsSync(file));
+    });
+
+    it("a daemon whose binary was replaced on disk (a rebuild, an apt upgrade) is still ours, and stopping it stops it", () => {
+        // A copy of sleep in a directory of our own, then replaced the way a recipe rebuilds a
+        // tool (rm + new file): /proc/PID/exe now reads "... (deleted)" (review M2, 2026-12-07).
+        const bin = path.join(dir, "kube-daemon");
+        fs.copyFileSync(execFileSync("bash", ["-c", "type -P sleep"], { encoding: "utf8" }).trim(), bin);
+        fs.chmodSync(bin, 0o755);
+        const c = spawn(bin, ["300"], { stdio: "ignore" });
+        children.push(c);
+        const file = path.join(dir, "d.pid");
+        sh(`pidrec_write "${file}" ${c.pid} "${bin}"`);
+        fs.rmSync(bin);
+        fs.copyFileSync(execFileSync("bash", ["-c", "type -P true"], { encoding: "utf8" }).trim(), bin);
+        assert.match(fs.readlinkSync(`/proc/${c.pid}/exe`), / \(deleted\)$/, "the test did not replace the running binary");
+        assert.equal(sh(`pidrec_check "${file}" && echo ours || echo stranger`), "ours");
+        assert.equal(sh(`proc_exe ${c.pid}`), bin, "a scan by binary would miss the daemon");
+        sh(`pidrec_stop "${file}" kube-daemon 5`);
+        const state = fs.existsSync(`/proc/${c.pid}/stat`) ? fs.readFileSync(`/proc/${c.pid}/stat`, "utf8").replace(/^.*\) /s, "")[0] : "gone";
+        assert.ok(state === "Z" || state === "gone", `the daemon still runs (state ${state})`);
+    });
+
+    it("a record is written before the process has exec'd, so a kill of `up` in that window leaves it findable", () => {
+        // The fork of a background job before its exec: same pid and start time as the daemon.
+        const file = path.join(dir, "f.pid");
+        const out = sh(`( sleep 0.3; exec sleep 300 ) & p=$!; pidrec_write "${file}" $p "$(command -v sleep)" & w=$!; sleep 0.1; cat "${file}"; wait $w; echo rc=$?; kill $p`);
+        const [first, rc] = out.split("\n");
+        assert.match(first, /^\d+ \d+ \S+ \S+$/, `no record before the exec: ${out}`);
+        assert.equal(rc, "rc=0");
     });
 
     it("stopping by a record that names our process stops it", () => {
