@@ -16,6 +16,7 @@ import * as path from "path";
 
 import { LocalTarget, ok, PROJECT_ROOT, readKernelSettings, run, skipUnlessRealNode, waitFor } from "./harness";
 import { clusterPids, diffSnapshots, hostSnapshot, HostSnapshot, isLoopback, listeningSockets } from "./host";
+import { asNobody, ForeignNetns, hostConnects } from "./outsider";
 
 const POD_GATEWAY = "10.244.0.1"; // local/cluster/node.sh: the bridge's address, where CoreDNS listens
 const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -118,6 +119,83 @@ describe("the local cluster is safe on a person's machine (real node)", function
         const tg = target();
         const r = await tg.up();
         console.log(`    cluster.sh up: ${(r.ms / 1000).toFixed(1)} s`);
+    });
+
+    /** The running etcd's client URL and the API server's port, read from the processes themselves. */
+    const endpoints = (tg: LocalTarget) => {
+        const pidOf = (p: string) => fs.readFileSync(path.join(tg.stateDir, "ledger/pids", `${p}.pid`), "utf8").split(" ")[0];
+        const args = fs.readFileSync(`/proc/${pidOf("etcd")}/cmdline`, "utf8").split("\0");
+        const etcdUrl = args.find((a) => a.startsWith("--listen-client-urls="))?.split("=")[1] ?? "";
+        const apiPort = Number(/server: https:\/\/127\.0\.0\.1:(\d+)/.exec(fs.readFileSync(path.join(tg.stateDir, "kubeconfig"), "utf8"))?.[1]);
+        const pki = args.find((a) => a.startsWith("--trusted-ca-file="))?.split("=")[1].replace(/\/ca\.crt$/, "") ?? "";
+        return { etcdUrl, etcdPort: Number(etcdUrl.split(":").pop()), apiPort, pki };
+    };
+    // A count-only range over every Secret (base64 of "/registry/secrets/" .. "/registry/secrets0").
+    const SECRETS_RANGE = JSON.stringify({ key: "L3JlZ2lzdHJ5L3NlY3JldHMv", range_end: "L3JlZ2lzdHJ5L3NlY3JldHMw", count_only: true });
+
+    it("etcd and the API server give nothing to another local user (uid 65534) or a foreign network namespace", async () => {
+        const tg = target();
+        const { etcdUrl, etcdPort, apiPort, pki } = endpoints(tg);
+        assert.match(etcdUrl, /^https:\/\/127\.0\.0\.1:\d+$/, "etcd does not serve TLS on loopback");
+        const range = (...extra: string[]) => ["-sS", "-m", "5", ...extra, "-X", "POST", "-d", SECRETS_RANGE];
+        // The probe can see data: with the API server's client certificate (root only), it does.
+        const root = execFileSync("curl", [...range("--cacert", `${pki}/ca.crt`, "--cert", `${pki}/apiserver-etcd-client.crt`,
+            "--key", `${pki}/apiserver-etcd-client.key`), `${etcdUrl}/v3/kv/range`], { encoding: "utf8" });
+        assert.match(root, /"count":"\d+"/, `the control probe with the API server's certificate saw no data: ${root}`);
+        // uid 65534: no certificate of its own, cannot read the API server's, and gets nothing.
+        assert.notEqual(asNobody("cat", `${pki}/apiserver-etcd-client.key`).code, 0, "uid 65534 can read etcd's client key");
+        for (const url of [etcdUrl, `http://127.0.0.1:${etcdPort}`]) {
+            const r = asNobody("curl", ...range("-k"), `${url}/v3/kv/range`);
+            assert.doesNotMatch(r.out, /"count"|"kvs"/, `uid 65534 read etcd at ${url}: ${r.out}`);
+        }
+        assert.notEqual(asNobody("curl", ...range("-k"), `${etcdUrl}/v3/kv/range`).code, 0, "etcd completed a TLS handshake without a client certificate");
+        // The API server without credentials: 401 or 403, never data.
+        const api = asNobody("curl", "-sk", "-m", "5", "-w", "\n%{http_code}", `https://127.0.0.1:${apiPort}/api/v1/secrets`);
+        assert.match(api.out.trim().split("\n").pop() ?? "", /^40[13]$/, `the API server answered uid 65534 with: ${api.out}`);
+        assert.doesNotMatch(api.out, /"items"/);
+        // A foreign namespace: the host's loopback is not its loopback, and nothing of the
+        // control plane listens anywhere else. The kubelet on the node IP (client certificates
+        // only) answers it: the namespace does reach the host.
+        const ns = ForeignNetns.create();
+        try {
+            for (const host of ["127.0.0.1", ForeignNetns.HOST_IP]) {
+                for (const port of [etcdPort, apiPort]) assert.ok(!ns.connects(host, port), `a foreign namespace reached ${host}:${port}`);
+            }
+            const node = await tg.get<{ status: { addresses: Array<{ type: string; address: string }> } }>(["node", "taskflow-node"]);
+            const nodeIp = node?.status.addresses.find((a) => a.type === "InternalIP")?.address ?? "";
+            assert.ok(ns.connects(nodeIp, 10250), `the control probe (the kubelet on ${nodeIp}:10250) failed: the namespace does not reach the host`);
+        } finally {
+            ns.remove();
+        }
+    });
+
+    it("a foreign namespace that routes the cluster's ranges through this host reaches no pod, Service or CoreDNS", async () => {
+        const tg = target();
+        ok(await tg.kubectl(["run", "guard-probe", "--image=docker.io/library/busybox:1.37", "--restart=Never", "--port=8080",
+            "--command", "--", "httpd", "-f", "-p", "8080", "-h", "/"]), "kubectl run");
+        ok(await tg.kubectl(["expose", "pod", "guard-probe", "--port=80", "--target-port=8080"]), "kubectl expose");
+        ok(await tg.kubectl(["wait", "--for=condition=Ready", "pod/guard-probe", "--timeout=120s"]), "the probe pod Ready");
+        const podIp = (await tg.get<{ status: { podIP: string } }>(["pod", "guard-probe"]))?.status.podIP ?? "";
+        const svcIp = (await tg.get<{ spec: { clusterIP: string } }>(["service", "guard-probe"]))?.spec.clusterIP ?? "";
+        const targets: Array<[string, string, number]> = [["pod", podIp, 8080], ["ClusterIP", svcIp, 80], ["CoreDNS", POD_GATEWAY, 53]];
+        // From the host they answer (the host's own traffic does not pass PREROUTING).
+        for (const [what, ip, port] of targets) {
+            await waitFor(`${what} ${ip}:${port} from the host`, async () => (hostConnects(ip, port) ? true : undefined), 30_000);
+        }
+        const ns = ForeignNetns.create();
+        try {
+            for (const [what, ip, port] of targets) assert.ok(!ns.connects(ip, port), `a foreign namespace reached the ${what} ${ip}:${port}`);
+            // The guard is what stops it: without its jump, the pod answers the namespace.
+            sh("iptables", "-w", "-t", "raw", "-D", "PREROUTING", "-j", "TF-GUARD");
+            try {
+                assert.ok(ns.connects(podIp, 8080), "the control probe failed: without the guard the pod is unreachable too, so the test proves nothing");
+            } finally {
+                sh("iptables", "-w", "-t", "raw", "-I", "PREROUTING", "1", "-j", "TF-GUARD");
+            }
+        } finally {
+            ns.remove();
+        }
+        ok(await tg.kubectl(["delete", "pod,service", "guard-probe", "--wait=true", "--timeout=60s"]), "kubectl delete the probe");
     });
 
     it("nothing of ours listens beyond loopback but the kubelet's port on the node IP and CoreDNS on the pods' bridge", () => {

@@ -21,6 +21,8 @@
 # TASKFLOW_KEEP_FAILED=1 keeps a cluster whose `up` failed (otherwise it is removed).
 #
 # Safe on a person's machine (local/cluster/ledger.sh, netfilter.sh):
+#   - etcd serves TLS only and takes only the API server's client certificate (a local user
+#     cannot read or write it: review B1 of 2026-12-07);
 #   - every control-plane port listens on 127.0.0.1 only; beyond loopback there is only the
 #     kubelet's 10250 on the node IP (the API server dials it there for logs/exec/port-forward;
 #     client certificates only) and CoreDNS on the pod bridge's gateway (the pods' resolver);
@@ -113,8 +115,45 @@ cp_stop() {
   rm -f "$KWOK_CLUSTER_DIR"/pids/*.pid
 }
 
-config_file() { # the kwokctl configuration: our binaries, admission on, loopback only
-  local f=$STATE/kwokctl-$CLUSTER.yaml
+# --- etcd, closed (review B1 of 2026-12-07) ----------------------------------------------------
+# kwokctl runs etcd with plain HTTP and no client authentication: on 127.0.0.1 any local user (or
+# code running as one: an npm postinstall) could read every Secret and write a privileged pod
+# into /registry/pods, which the root kubelet would run. So etcd serves TLS only, on its client
+# and peer ports, and asks every client for a certificate of its own CA; the one client
+# certificate is the API server's. The CA's key is deleted once both certificates are signed,
+# and the directory is root's (0700), so nobody can mint another.
+ETCD_PKI=$KWOK_WORKDIR/etcd-pki-$CLUSTER
+etcd_pki() {
+  [[ -s $ETCD_PKI/apiserver-etcd-client.crt ]] && return 0
+  rm -rf "$ETCD_PKI"
+  # One && chain: errexit is off inside a subshell that is itself in a || list (review M5).
+  (umask 077 && mkdir -p "$ETCD_PKI" && cd "$ETCD_PKI" &&
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=taskflow local etcd CA" -keyout ca.key -out ca.crt &&
+    openssl req -newkey rsa:2048 -nodes -subj /CN=etcd -keyout server.key -out server.csr &&
+    # Also a client certificate: etcd's peer listener dials itself with it.
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' > server.ext &&
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile server.ext -out server.crt &&
+    openssl req -newkey rsa:2048 -nodes -subj /CN=kube-apiserver-etcd-client -keyout client.key -out client.csr &&
+    printf 'extendedKeyUsage=clientAuth\n' > client.ext &&
+    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile client.ext -out client.crt &&
+    rm -f ca.key ca.srl ./*.csr ./*.ext &&
+    mv client.key apiserver-etcd-client.key && mv client.crt apiserver-etcd-client.crt) >/dev/null 2>&1 ||
+    { log "could not make etcd's certificates (openssl) in $ETCD_PKI"; return 1; }
+}
+# free_port : a TCP port nothing on this host listens on now (kwokctl picks the others alike).
+free_port() {
+  local p used
+  used=" $(ss -Htan 2>/dev/null | awk '{ n = split($4, a, ":"); printf "%s ", a[n] }')"
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 12000))
+    [[ $used == *" $p "* ]] || { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+config_file() { # the kwokctl configuration: our binaries, admission on, loopback only, etcd closed
+  local f=$STATE/kwokctl-$CLUSTER.yaml ep pp e=https://127.0.0.1
+  ep=$(free_port) && pp=$(free_port) || { log "no free TCP port for etcd"; return 1; }
   cat > "$f" <<YAML
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
@@ -137,7 +176,27 @@ options:
   kubeAuthorization: true
   kubeAdmission: true
   quietPull: true
+  etcdPort: $ep
+  etcdPeerPort: $pp
 componentsPatches:
+  # TLS only, a client certificate of etcd's own CA required, on both ports (the peer port
+  # takes raft messages: as open as the client port otherwise). kwokctl writes http:// URLs;
+  # override replaces its flag in place.
+  - name: etcd
+    extraArgs:
+      - { key: listen-client-urls, value: "$e:$ep", override: true }
+      - { key: advertise-client-urls, value: "$e:$ep", override: true }
+      - { key: listen-peer-urls, value: "$e:$pp", override: true }
+      - { key: initial-advertise-peer-urls, value: "$e:$pp", override: true }
+      - { key: initial-cluster, value: "node0=$e:$pp", override: true }
+      - { key: cert-file, value: "$ETCD_PKI/server.crt" }
+      - { key: key-file, value: "$ETCD_PKI/server.key" }
+      - { key: trusted-ca-file, value: "$ETCD_PKI/ca.crt" }
+      - { key: client-cert-auth, value: "true" }
+      - { key: peer-cert-file, value: "$ETCD_PKI/server.crt" }
+      - { key: peer-key-file, value: "$ETCD_PKI/server.key" }
+      - { key: peer-trusted-ca-file, value: "$ETCD_PKI/ca.crt" }
+      - { key: peer-client-cert-auth, value: "true" }
   # The API server calls the real kubelet (logs, exec, port-forward) with the cluster's admin
   # client certificate; the kubelet trusts the cluster CA and authorizes through the API.
   - name: kube-apiserver
@@ -146,6 +205,10 @@ componentsPatches:
       - { key: kubelet-client-key, value: $KWOK_PKI/admin.key }
       # The node's name is not in DNS here; its InternalIP is what to dial.
       - { key: kubelet-preferred-address-types, value: InternalIP }
+      - { key: etcd-servers, value: "$e:$ep", override: true }
+      - { key: etcd-cafile, value: "$ETCD_PKI/ca.crt" }
+      - { key: etcd-certfile, value: "$ETCD_PKI/apiserver-etcd-client.crt" }
+      - { key: etcd-keyfile, value: "$ETCD_PKI/apiserver-etcd-client.key" }
 YAML
   # Several nodes (--nodes N, fixed at the cluster's creation): the node lifecycle controller at
   # Kubernetes' own defaults (grace 50 s, period 5 s; EKS does not let them be changed), so
@@ -193,8 +256,11 @@ up() {
     cp_drop_stale_pidfiles
     # A cluster saved by an older version of this script binds 0.0.0.0, and `kwokctl start`
     # would bring it back so: recreate it instead (its Pulumi state stays in backend/).
-    if [[ -d $KWOK_CLUSTER_DIR ]] && ! grep -qs 'bindAddress: 127.0.0.1' "$KWOK_CLUSTER_DIR/kwok.yaml"; then
-      log "the saved cluster '$CLUSTER' does not bind to 127.0.0.1 only (made by an older version): recreating it"
+    # Likewise one whose etcd takes clients without a certificate (review B1), or whose
+    # certificates are gone.
+    if [[ -d $KWOK_CLUSTER_DIR ]] && { ! grep -qs 'bindAddress: 127.0.0.1' "$KWOK_CLUSTER_DIR/kwok.yaml" ||
+      ! grep -qs 'client-cert-auth' "$KWOK_CLUSTER_DIR/kwok.yaml" || [[ ! -s $ETCD_PKI/apiserver-etcd-client.crt ]]; }; then
+      log "the saved cluster '$CLUSTER' does not bind to 127.0.0.1 only with etcd closed (made by an older version): recreating it"
       rm -rf "$KWOK_CLUSTER_DIR"
     fi
     if [[ -d $KWOK_CLUSTER_DIR ]]; then
@@ -204,7 +270,9 @@ up() {
       log "creating cluster '$CLUSTER' (Kubernetes $KUBERNETES_VERSION, kwok $KWOK_VERSION, binary runtime) ..."
       # --kubeconfig "": no context in ~/.kube/config (kwokctl would add one, with the admin
       # key inlined, and make it current); ours is $KUBECONFIG_OUT only.
-      quietly kwokctl create cluster --name "$CLUSTER" --config "$(config_file)" --kubeconfig "" --wait 120s
+      etcd_pki || return 1
+      local conf; conf=$(config_file) || return 1
+      quietly kwokctl create cluster --name "$CLUSTER" --config "$conf" --kubeconfig "" --wait 120s
     fi
     cp_record
   fi
@@ -264,7 +332,7 @@ down() {
       # Processes, interfaces, chains, netns, mounts and cgroups did not survive the reboot;
       # anything like them now belongs to someone else. Only our files go.
       log "the owner record of cluster '$CLUSTER' is from an earlier boot: nothing of it runs; removing its files only"
-      rm -rf "$KWOK_CLUSTER_DIR" "$KUBECONFIG_OUT" "$LEDGER_DIR"
+      rm -rf "$KWOK_CLUSTER_DIR" "$ETCD_PKI" "$KUBECONFIG_OUT" "$LEDGER_DIR"
       return 0 ;;
   esac
   teardown
@@ -281,7 +349,7 @@ teardown() { # everything the ledger lists; the ledger stays as $LEDGER_DIR.done
   nodes_release_netns_dir
   cp_stop
   log "deleting cluster '$CLUSTER' ..."
-  rm -rf "$KWOK_CLUSTER_DIR" "$KUBECONFIG_OUT" "$KUBECONFIG_OUT.tmp"
+  rm -rf "$KWOK_CLUSTER_DIR" "$ETCD_PKI" "$KUBECONFIG_OUT" "$KUBECONFIG_OUT.tmp"
   rm -rf "$LEDGER_DIR.done"; mv "$LEDGER_DIR" "$LEDGER_DIR.done"
 }
 

@@ -136,6 +136,31 @@ sysctl_restore() { # per key: restore only what still holds our value (sysctl_de
   ((${#kept[@]} == 0)) || nlog "kernel settings changed by someone else since up, left as they are: ${kept[*]}"
 }
 
+# --- the guard (review M1 of 2026-12-07) --------------------------------------------------------
+# Forwarding is on and Linux takes a packet for any local address on any interface: a machine on
+# the LAN that routes the cluster's ranges through this host would reach CoreDNS, the stand-in,
+# the extra nodes' kubelets and every pod and Service (kube-proxy DNATs in PREROUTING). The raw
+# table sees a packet first, before conntrack and DNAT: there, anything for the cluster's ranges
+# that does not come in on one of our interfaces (the pods' bridges, the extra nodes' veths, the
+# stand-in's bridge) or loopback is dropped. The host's own traffic never passes PREROUTING.
+GUARD_CHAIN=TF-GUARD
+GUARD_IFACES=(lo 'tfbr+' 'tfn+' tfcache0)
+GUARD_RANGES=(10.244.0.0/16 10.250.0.0/16 10.245.0.8/29) # pods, extra nodes, the stand-in (+ Services)
+guard_up() {
+  local r i
+  if iptables -w -t raw -S "$GUARD_CHAIN" >/dev/null 2>&1; then
+    ledger_has chain iptables raw "$GUARD_CHAIN" && return 0
+    nlog "iptables -t raw chain $GUARD_CHAIN exists but no ledger of ours created it; check it and remove it"; return 1
+  fi
+  ledger_add chain iptables raw "$GUARD_CHAIN" || return 1 # recorded before it exists
+  { printf '*raw\n:%s - [0:0]\n' "$GUARD_CHAIN"
+    for i in "${GUARD_IFACES[@]}"; do printf -- '-A %s -i %s -j RETURN\n' "$GUARD_CHAIN" "$i"; done
+    for r in "${GUARD_RANGES[@]}" "$(service_cidr)"; do
+      printf -- '-A %s -d %s -m comment --comment "taskflow: the local cluster, from our interfaces only" -j DROP\n' "$GUARD_CHAIN" "$r"
+    done
+    printf -- '-I PREROUTING 1 -j %s\nCOMMIT\n' "$GUARD_CHAIN"; } | iptables-restore -w 5 --noflush
+}
+
 # --- configuration files -----------------------------------------------------------------------
 write_containerd_config() {
   cat > "$NODE_DIR/containerd.toml" <<TOML
@@ -314,6 +339,8 @@ node_up() {
   for b in containerd containerd-shim-runc-v2 crictl kubelet kube-proxy kube-router coredns; do
     ledger_add bin "$b" "$(readlink -f "$TOOLS_BIN/$b")"
   done
+  # Before forwarding is on and before anything listens on the cluster's ranges.
+  guard_up || { nlog "could not set up the guard chain (iptables -t raw $GUARD_CHAIN)"; return 1; }
   # Pod traffic is routed through the host (bridge -> eth0 / Service DNAT).
   sysctl -qw net.ipv4.ip_forward=1 >/dev/null
 
