@@ -99,18 +99,40 @@ cp_drop_stale_pidfiles() {
     rm -f "$f"
   done
 }
+cp_record_bins() { # before kwokctl runs: what its processes will run (review M3)
+  local p
+  for p in "${CP_PROCS[@]}"; do ledger_add bin "$p" "$(readlink -f "$TOOLS_BIN/$p")" || return 1; done
+}
 cp_record() { # what kwokctl started, with boot, pid and start time
   local p pid
   for p in "${CP_PROCS[@]}"; do
-    ledger_add bin "$p" "$(readlink -f "$TOOLS_BIN/$p")"
     pid=$(cat "$KWOK_CLUSTER_DIR/pids/$p.pid" 2>/dev/null) || { log "kwokctl left no pid file for $p"; return 1; }
     # kwokctl's word only: recorded (and so stopped later) only if it runs our binary now.
     [[ $(proc_exe "$pid") == "$(readlink -f "$TOOLS_BIN/$p")" ]] || { log "$p (pid $pid) is not running $TOOLS_BIN/$p"; return 1; }
     pidrec_write "$LEDGER_DIR/pids/$p.pid" "$pid" "$TOOLS_BIN/$p" || { log "could not record $p (pid $pid) in $LEDGER_DIR"; return 1; }
   done
 }
+# cp_adopt : a kwokctl create/start that failed or was killed midway leaves components running
+# that we never recorded (kwokctl returns on an error without cleanup; they run under setsid).
+# Adopt those kwok's pid files name, only if the process runs the binary recorded before
+# kwokctl ran and has this cluster's directory in its arguments (review M3).
+cp_adopt() {
+  local p f pid bin
+  for p in "${CP_PROCS[@]}"; do
+    f=$KWOK_CLUSTER_DIR/pids/$p.pid
+    [[ ! -f $LEDGER_DIR/pids/$p.pid && -f $f ]] || continue
+    pid=$(cat "$f" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] || continue
+    bin=$(ledger_bin "$p"); [[ -n $bin && $(proc_exe "$pid") == "$bin" ]] || continue
+    tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$KWOK_CLUSTER_DIR/" || continue
+    log "adopting $p (pid $pid), started by kwokctl but not recorded"
+    # Unrecordable (a full disk): it is ours by the checks above, so it goes now.
+    pidrec_write "$LEDGER_DIR/pids/$p.pid" "$pid" "$bin" || kill -TERM "$pid" 2>/dev/null
+  done
+  return 0
+}
 cp_stop() {
   local i
+  cp_adopt
   for ((i = ${#CP_PROCS[@]} - 1; i >= 0; i--)); do pidrec_stop "$LEDGER_DIR/pids/${CP_PROCS[i]}.pid" "${CP_PROCS[i]}" 20; done
   rm -f "$KWOK_CLUSTER_DIR"/pids/*.pid
 }
@@ -245,8 +267,9 @@ up() {
   # shellcheck disable=SC2034 # used by cluster/node.sh (containerd's sandbox image)
   PAUSE_IMAGE=$(grep -m1 /pause: <<<"$images")
 
-  ledger_open
+  ledger_open || exit 1
   trap 'up_failed $?' EXIT
+  LEDGER_STRICT=1
   trap 'exit 130' INT; trap 'exit 143' TERM
   # kwok writes the cluster's CA and admin key (mode 0640) under its work dir: keep it private.
   (umask 077; mkdir -p "$KWOK_WORKDIR"); chmod 700 "$KWOK_WORKDIR"
@@ -254,6 +277,7 @@ up() {
     log "cluster '$CLUSTER' is already running"
   else
     cp_drop_stale_pidfiles
+    cp_record_bins || return 1
     # A cluster saved by an older version of this script binds 0.0.0.0, and `kwokctl start`
     # would bring it back so: recreate it instead (its Pulumi state stays in backend/).
     # Likewise one whose etcd takes clients without a certificate (review B1), or whose
@@ -295,6 +319,7 @@ up() {
   # waits for it (found when the merged tree's e2e hung in down).
   run_clean bash "$root/local/cluster/metrics-server.sh" up || { log "metrics-server did not start"; return 1; }
   trap - EXIT INT TERM
+  LEDGER_STRICT=
   if ((NODES > 1)); then
     log "cluster '$CLUSTER' ready in $((SECONDS - t0))s ($NODES nodes: node 1 ${NODE_READY_SECONDS}s, nodes 2..$NODES ${NODES_READY_SECONDS}s of it); KUBECONFIG=$KUBECONFIG_OUT"
   else
@@ -309,6 +334,7 @@ up_failed() {
   trap - EXIT INT TERM
   ((rc != 0)) || return 0
   set +e
+  LEDGER_STRICT= # the teardown runs to its end whatever it cannot record
   mkdir -p "$STATE/failed-up"
   cp -r "$KWOK_CLUSTER_DIR/logs/." "$STATE/failed-up/" 2>/dev/null
   cp "$NODE_DIR"/*.log "$STATE/failed-up/" 2>/dev/null

@@ -32,13 +32,21 @@ ledger_state() {
 
 ledger_open() { # creates the ledger for this boot (a stale one is set aside first)
   if [[ $(ledger_state) == stale ]]; then mv "$LEDGER_DIR" "$LEDGER_DIR.stale.$$"; rm -rf "$LEDGER_DIR.stale.$$"; fi
-  (umask 077; mkdir -p "$LEDGER_DIR/pids")
-  [[ -f $(ledger_file) ]] || echo "boot $BOOT_ID" > "$(ledger_file)"
+  (umask 077; mkdir -p "$LEDGER_DIR/pids") || return 1
+  [[ -f $(ledger_file) ]] || echo "boot $BOOT_ID" 2>/dev/null > "$(ledger_file)" ||
+    { printf '[ledger] cannot write %s\n' "$(ledger_file)" >&2; rm -f "$(ledger_file)"; return 1; }
 }
 
-ledger_add() { # KIND ARG... : once per distinct line
+# ledger_add KIND ARG... : once per distinct line. A write that fails (a full disk) is fatal while
+# LEDGER_STRICT is set (`up`): it exits, so the EXIT trap undoes what exists, even where the
+# caller runs in a || list and errexit is off (review M5); elsewhere it fails.
+ledger_add() {
   local line="$*"
-  grep -qxF -- "$line" "$(ledger_file)" 2>/dev/null || printf '%s\n' "$line" >> "$(ledger_file)"
+  grep -qxF -- "$line" "$(ledger_file)" 2>/dev/null && return 0
+  printf '%s\n' "$line" 2>/dev/null >> "$(ledger_file)" && return 0
+  printf '[ledger] cannot write %s (disk full?): %s\n' "$(ledger_file)" "$line" >&2
+  [[ -z ${LEDGER_STRICT:-} ]] || exit 75
+  return 1
 }
 ledger_has() { grep -qxF -- "$*" "$(ledger_file)" 2>/dev/null; }
 ledger_list() { # KIND : the ARG part of every line of that kind, in order

@@ -73,12 +73,15 @@ nf_foreign_owner() {
 # nf_record_before / nf_record_up : at the start of `up` (once per node lifetime) and at its end.
 nf_record_before() {
   [[ -f $LEDGER_DIR/netfilter-before ]] && return 0
-  nf_snapshot > "$LEDGER_DIR/netfilter-before.tmp" && mv "$LEDGER_DIR/netfilter-before.tmp" "$LEDGER_DIR/netfilter-before"
+  # Through a variable: a write that fails (a full disk) must fail here, not leave a short file
+  # that makes down remove nothing and leftovers report clean (review M5).
+  local snap; snap=$(nf_snapshot)
+  printf '%s\n' "$snap" 2>/dev/null > "$LEDGER_DIR/netfilter-before.tmp" && mv "$LEDGER_DIR/netfilter-before.tmp" "$LEDGER_DIR/netfilter-before"
 }
 nf_record_up() { # chains and ipsets that appeared while `up` ran are ours
   local kind t c
   while read -r kind t c; do
-    if [[ $kind == ipset ]]; then ledger_add ipset "$c"; else ledger_add chain "$kind" "$t" "$c"; fi
+    if [[ $kind == ipset ]]; then ledger_add ipset "$c"; else ledger_add chain "$kind" "$t" "$c"; fi || return 1
   done < <(comm -13 <(sort "$LEDGER_DIR/netfilter-before") <(nf_snapshot | sort))
 }
 

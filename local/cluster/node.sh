@@ -112,13 +112,14 @@ sysctl_snapshot() { # once per node lifetime: the values before any of our proce
   local k v
   [[ -n $(ledger_list sysctl) ]] && return 0
   for k in "${NODE_SYSCTLS[@]}"; do
-    v=$(sysctl_get "$k") && [[ -n $v ]] && ledger_add sysctl "$k" "$v"
+    v=$(sysctl_get "$k") && [[ -n $v ]] || continue
+    ledger_add sysctl "$k" "$v" || return 1
   done
-  return 0
 }
 sysctl_record_ours() { # the values our node left: what `down` may put back
   local k v
-  while read -r k _; do v=$(sysctl_get "$k") && ledger_add sysctl-ours "$k" "$v"; done < <(ledger_list sysctl)
+  while read -r k _; do v=$(sysctl_get "$k") && { ledger_add sysctl-ours "$k" "$v" || return 1; }; done < <(ledger_list sysctl)
+  return 0
 }
 sysctl_restore() { # per key: restore only what still holds our value (sysctl_decide)
   local k before ours now restored=() kept=()
@@ -314,13 +315,12 @@ COREFILE
 # node_record_dirs: host directories that do not exist yet and that our programs may create.
 node_record_dirs() {
   local d
-  for d in "$NODE_RUN" "${NODE_HOST_DIRS[@]}"; do [[ -e $d ]] || ledger_add dir "$d"; done
-  return 0
+  for d in "$NODE_RUN" "${NODE_HOST_DIRS[@]}"; do [[ -e $d ]] || ledger_add dir "$d" || return 1; done
 }
 node_record_cgroups() { # the kubelet's kubepods tree (cgroupfs driver), in every hierarchy
   local h
   for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-    [[ -d ${h}kubepods ]] || ledger_add cgroup "${h}kubepods"
+    [[ -d ${h}kubepods ]] || ledger_add cgroup "${h}kubepods" || return 1
   done
 }
 
@@ -328,16 +328,16 @@ node_up() {
   local t0=$SECONDS ip why
   ip=$(node_ip); [[ -n $ip ]] || { log "no global IPv4 address on this host for the node"; return 1; }
   why=$(node_preflight); [[ -z $why ]] || { log "$why"; return 1; }
-  node_record_dirs
-  mkdir -p "$NODE_DIR" "$NODE_RUN"
-  printf '%s\n%s\n' "$STATE" "$BOOT_ID" > "$NODE_OWNER"
+  # Every step checked: node_up runs in a || list, where errexit is off (review M5).
+  node_record_dirs || return 1
+  mkdir -p "$NODE_DIR" "$NODE_RUN" && printf '%s\n%s\n' "$STATE" "$BOOT_ID" > "$NODE_OWNER" || return 1
   # What exists before our first process runs: everything else our programs add is ours.
-  nf_record_before
-  node_record_cgroups
-  sysctl_snapshot
+  nf_record_before || { nlog "could not record the host's iptables chains in $LEDGER_DIR"; return 1; }
+  node_record_cgroups || return 1
+  sysctl_snapshot || return 1
   local b
   for b in containerd containerd-shim-runc-v2 crictl kubelet kube-proxy kube-router coredns; do
-    ledger_add bin "$b" "$(readlink -f "$TOOLS_BIN/$b")"
+    ledger_add bin "$b" "$(readlink -f "$TOOLS_BIN/$b")" || return 1
   done
   # Before forwarding is on and before anything listens on the cluster's ranges.
   guard_up || { nlog "could not set up the guard chain (iptables -t raw $GUARD_CHAIN)"; return 1; }
@@ -345,18 +345,19 @@ node_up() {
   sysctl -qw net.ipv4.ip_forward=1 >/dev/null
 
   # The kubelet's root dir must be a shared mount point (mount propagation for volumes).
-  mkdir -p "$NODE_DIR/kubelet"
+  mkdir -p "$NODE_DIR/kubelet" || return 1
   if ! mountpoint -q "$NODE_DIR/kubelet"; then
-    mount --bind "$NODE_DIR/kubelet" "$NODE_DIR/kubelet" && mount --make-rshared "$NODE_DIR/kubelet"
+    mount --bind "$NODE_DIR/kubelet" "$NODE_DIR/kubelet" && mount --make-rshared "$NODE_DIR/kubelet" || return 1
   fi
   # The bridge exists before CoreDNS binds its address; the CNI bridge plugin adopts it.
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
-    ledger_add link "$BRIDGE"
-    ip link add "$BRIDGE" type bridge && ip addr add "$POD_GATEWAY/${POD_CIDR#*/}" dev "$BRIDGE"
+    ledger_add link "$BRIDGE" || return 1
+    ip link add "$BRIDGE" type bridge && ip addr add "$POD_GATEWAY/${POD_CIDR#*/}" dev "$BRIDGE" || return 1
   fi
-  ip link set "$BRIDGE" up
+  ip link set "$BRIDGE" up || return 1
 
-  write_containerd_config; write_cni_config; write_kubelet_config "$ip"; write_kube_proxy_config; write_corefile
+  { write_containerd_config && write_cni_config && write_kubelet_config "$ip" && write_kube_proxy_config && write_corefile; } ||
+    { nlog "could not write the node's configuration in $NODE_DIR"; return 1; }
 
   if ! proc_alive containerd; then
     PATH=$TOOLS_BIN:$PATH start_proc containerd "$TOOLS_BIN/containerd" --config "$NODE_DIR/containerd.toml" || { show_log containerd; return 1; }
@@ -396,9 +397,7 @@ node_up() {
   # Once per node lifetime: a later `up` of the running node must not claim what others
   # created or changed since.
   if ! ledger_has node-started; then
-    nf_record_up
-    sysctl_record_ours
-    ledger_add node-started
+    nf_record_up && sysctl_record_ours && ledger_add node-started || return 1
   fi
   NODE_READY_SECONDS=$((SECONDS - t0))
   nlog "node $NODE_NAME Ready in ${NODE_READY_SECONDS}s ($ip, zone $NODE_ZONE, pods $POD_CIDR)"

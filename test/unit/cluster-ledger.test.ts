@@ -129,6 +129,40 @@ describe("local cluster ledger: pid records", function () {
     });
 });
 
+describe("local cluster ledger: a write that fails (a full disk)", function () {
+    let mnt: string;
+    before(function () {
+        // A filesystem of its own, one page, filled: needs root to mount (the node needs root anyway).
+        if (!onLinux || process.getuid?.() !== 0) this.skip();
+        mnt = fs.mkdtempSync(path.join(os.tmpdir(), "ledger-full-"));
+        execFileSync("mount", ["-t", "tmpfs", "-o", "size=4k", "tmpfs", mnt]);
+        fs.mkdirSync(path.join(mnt, "ledger"));
+        fs.writeFileSync(path.join(mnt, "ledger/created"), `boot ${bootId()}\n`.padEnd(4096, "#"));
+    });
+    after(() => {
+        if (!mnt) return;
+        spawnSync("umount", [mnt]);
+        fs.rmSync(mnt, { recursive: true, force: true });
+    });
+    // `node_up || ...`: errexit is off in the whole body of a function called in a || list.
+    const inOrList = (strict: string) => spawnSync("bash", ["-c",
+        `source "${LEDGER}"; LEDGER_DIR="${mnt}/ledger" LEDGER_STRICT=${strict}; f() { ledger_add link tfbr0; echo created-the-bridge; }; f || echo caller-saw-failure; echo up-went-on`],
+    { encoding: "utf8" });
+
+    it("stops `up` (LEDGER_STRICT) even in a || list, before the thing it would record is made", () => {
+        const r = inOrList("1");
+        assert.equal(r.status, 75, r.stderr);
+        assert.match(r.stderr, /cannot write .*created \(disk full\?\): link tfbr0/);
+        assert.equal(r.stdout, "", "something ran after the failed record");
+    });
+
+    it("fails (and says so) outside `up`, where a teardown must run to its end", () => {
+        const r = inOrList("");
+        assert.equal(r.status, 0);
+        assert.match(r.stderr, /cannot write/);
+    });
+});
+
 describe("local cluster ledger: kernel settings", () => {
     const decide = (before: string, ours: string, now: string) => sh(`sysctl_decide "${before}" "${ours}" "${now}"`);
     it("a setting that still holds the value our node left is put back", () => {
