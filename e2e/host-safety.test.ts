@@ -115,6 +115,67 @@ describe("the local cluster is safe on a person's machine (real node)", function
         assert.ok(!fs.existsSync(path.join(tg.stateDir, "kwok/clusters/taskflow-safety")), "the control plane's files are still there");
     });
 
+    /** Live processes with the state dir in their arguments (etcd's data dir, the node's configs). */
+    const runningWith = (dir: string) => fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).filter((d) => {
+        try {
+            return fs.readFileSync(`/proc/${d}/cmdline`, "utf8").includes(`${dir}/`) && !/^\S+ \S+ Z/.test(fs.readFileSync(`/proc/${d}/stat`, "utf8").replace(/^\d+ \(.*\) /s, "x x "));
+        } catch {
+            return false; // exited meanwhile
+        }
+    });
+
+    it("a kwokctl create killed midway leaves nothing running: the components it started are adopted and stopped", async () => {
+        const tg = target();
+        const child = spawn("bash", [path.join(PROJECT_ROOT, "local/cluster/cluster.sh"), "up"], { env: tg.env, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (d) => (stderr += String(d)));
+        const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        // Midway: kwokctl has started etcd (its own pid file) and has not returned (nothing of
+        // the control plane is in our ledger's pid records yet).
+        const kwokPids = path.join(tg.stateDir, "kwok/clusters/taskflow-safety/pids");
+        await waitFor("kwokctl to start etcd", async () => (fs.existsSync(path.join(kwokPids, "etcd.pid")) ? true : undefined), 300_000, 100);
+        assert.ok(!fs.existsSync(path.join(tg.stateDir, "ledger/pids/etcd.pid")), "etcd was recorded already: the test did not catch kwokctl midway");
+        const kwokctl = fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).find((d) => {
+            try {
+                return /kwokctl\0create\0cluster\0--name\0taskflow-safety\0/.test(fs.readFileSync(`/proc/${d}/cmdline`, "utf8"));
+            } catch {
+                return false;
+            }
+        });
+        assert.ok(kwokctl, "no kwokctl create process found");
+        process.kill(Number(kwokctl), "SIGKILL");
+        const code = await exited;
+        assert.notEqual(code, 0, stderr);
+        assert.match(stderr, /adopting etcd \(pid \d+\), started by kwokctl but not recorded/);
+        assert.deepEqual(runningWith(tg.stateDir), [], "processes of the killed create still run");
+        const left = ok(await tg.clusterSh(["leftovers"]), "leftovers");
+        assert.equal(left.stdout.trim(), "", `left after the killed create:\n${left.stdout}`);
+        assert.equal(diffSnapshots(clean, hostSnapshot()), "", "the killed create left the host changed");
+    });
+
+    it("an up whose ledger cannot be written (a full disk) stops, and removes what it had made", async () => {
+        const tg = target();
+        // The ledger on a filesystem of its own, three pages: it fills while the control plane
+        // is recorded.
+        const ledger = path.join(tg.stateDir, "ledger");
+        fs.mkdirSync(ledger, { recursive: true });
+        sh("mount", "-t", "tmpfs", "-o", "size=12k,mode=0700", "tmpfs", ledger);
+        try {
+            const r = await tg.clusterSh(["up"]);
+            assert.notEqual(r.code, 0, "up succeeded with a full ledger");
+            assert.match(r.stderr, /cannot write|could not record/);
+            assert.match(r.stderr, /removing the half-created cluster/);
+            assert.deepEqual(runningWith(tg.stateDir), [], "processes of the failed up still run");
+            const left = ok(await tg.clusterSh(["leftovers"]), "leftovers");
+            assert.equal(left.stdout.trim(), "", `left after the failed up:\n${left.stdout}`);
+        } finally {
+            quiet("umount", ledger);
+        }
+        fs.rmSync(ledger, { recursive: true, force: true });
+        fs.rmSync(`${ledger}.done`, { recursive: true, force: true });
+        assert.equal(diffSnapshots(clean, hostSnapshot()), "", "the failed up left the host changed");
+    });
+
     it("up starts the cluster (timed)", async () => {
         const tg = target();
         const r = await tg.up();

@@ -126,7 +126,9 @@ cp_adopt() {
     tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$KWOK_CLUSTER_DIR/" || continue
     log "adopting $p (pid $pid), started by kwokctl but not recorded"
     # Unrecordable (a full disk): it is ours by the checks above, so it goes now.
-    pidrec_write "$LEDGER_DIR/pids/$p.pid" "$pid" "$bin" || kill -TERM "$pid" 2>/dev/null
+    pidrec_write "$LEDGER_DIR/pids/$p.pid" "$pid" "$bin" && continue
+    local start i; start=$(proc_start "$pid") && kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do [[ $(proc_start "$pid") == "$start" ]] || break; sleep 0.1; done
   done
   return 0
 }
