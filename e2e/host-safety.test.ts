@@ -36,7 +36,9 @@ const FOREIGN = {
     bridge: "cni-foreign0",
     ipset: "KUBE-FOREIGN-E2E-SET",
 };
-const isForeign = (entry: string) => Object.values(FOREIGN).some((n) => entry.includes(n));
+/** What fail2ban's first ban (or dockerd, socket-activated) creates while `up` runs: not ours (review M4). */
+const BORN = { chain: "F2B-E2E-BORN", ipset: "f2b-e2e-born" };
+const isForeign = (entry: string) => [...Object.values(FOREIGN), ...Object.values(BORN)].some((n) => entry.includes(n));
 
 function createForeign(): void {
     sh("iptables", "-w", "-N", FOREIGN.filterChain);
@@ -59,6 +61,10 @@ function removeForeign(): void {
     quiet("ip", "netns", "delete", FOREIGN.netns);
     quiet("ip", "link", "delete", FOREIGN.bridge);
     quiet("ipset", "destroy", FOREIGN.ipset);
+    quiet("iptables", "-w", "-D", "INPUT", "-j", BORN.chain);
+    quiet("iptables", "-w", "-F", BORN.chain);
+    quiet("iptables", "-w", "-X", BORN.chain);
+    quiet("ipset", "destroy", BORN.ipset);
 }
 
 describe("the local cluster is safe on a person's machine (real node)", function () {
@@ -176,10 +182,22 @@ describe("the local cluster is safe on a person's machine (real node)", function
         assert.equal(diffSnapshots(clean, hostSnapshot()), "", "the failed up left the host changed");
     });
 
-    it("up starts the cluster (timed)", async () => {
+    let bornDuringUp = false;
+    it("up starts the cluster (timed), while another program creates a chain and an ipset", async () => {
         const tg = target();
+        // Once up has taken its snapshot of the host's chains, as fail2ban's first ban would.
+        const born = waitFor("up to snapshot the host's chains", async () => (fs.existsSync(path.join(tg.stateDir, "ledger/netfilter-before")) ? true : undefined), 600_000, 100)
+            .then(() => {
+                sh("iptables", "-w", "-N", BORN.chain);
+                sh("iptables", "-w", "-A", BORN.chain, "-s", "192.0.2.66/32", "-j", "RETURN");
+                sh("iptables", "-w", "-A", "INPUT", "-j", BORN.chain);
+                sh("ipset", "create", BORN.ipset, "hash:ip");
+                bornDuringUp = true;
+            }, () => undefined);
         const r = await tg.up();
+        await born;
         console.log(`    cluster.sh up: ${(r.ms / 1000).toFixed(1)} s`);
+        assert.ok(bornDuringUp, "the foreign chain was not created while up ran");
     });
 
     /** The running etcd's client URL and the API server's port, read from the processes themselves. */
@@ -307,6 +325,11 @@ describe("the local cluster is safe on a person's machine (real node)", function
         const r = await tg.clusterSh(["down"], { TASKFLOW_TOOLS_DIR: path.join(tg.stateDir, "no-tools") });
         assert.equal(r.code, 0, r.stderr);
         const after = hostSnapshot();
+        // What another program created while `up` ran is still there (review M4).
+        assert.ok(bornDuringUp, "no chain was created during up");
+        assert.ok(after.chains.includes(`iptables -t filter ${BORN.chain}`), "down removed a chain created by someone else while up ran");
+        assert.ok(after.rules.includes(`iptables -t filter -A INPUT -j ${BORN.chain}`), "down removed the jump to it");
+        assert.ok(after.ipsets.includes(BORN.ipset), "down removed an ipset created by someone else while up ran");
         // Every foreign entry is still there, exactly.
         for (const what of Object.keys(foreign)) {
             for (const e of foreign[what].filter(isForeign)) assert.ok(after[what].includes(e), `down removed the foreign ${what} entry: ${e}`);

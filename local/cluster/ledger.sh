@@ -5,7 +5,7 @@
 #
 # $LEDGER_DIR (the cluster's state dir + /ledger, mode 0700):
 #   created        one line per thing created: "KIND ARG...", in creation order, first line
-#                  "boot <boot id>". Kinds: boot, dir, link, cgroup, chain, ipset, netns, sysctl,
+#                  "boot <boot id>". Kinds: boot, dir, link, cgroup, chain, netns, sysctl,
 #                  sysctl-ours, bin. A ledger from an earlier boot describes nothing that still
 #                  runs (processes, links, chains, mounts and netns die with the boot).
 #   pids/NAME.pid  "PID STARTTIME EXE BOOTID": a process we started. Its identity is the boot,

@@ -397,7 +397,7 @@ node_up() {
   # Once per node lifetime: a later `up` of the running node must not claim what others
   # created or changed since.
   if ! ledger_has node-started; then
-    nf_record_up && sysctl_record_ours && ledger_add node-started || return 1
+    sysctl_record_ours && ledger_add node-started || return 1
   fi
   NODE_READY_SECONDS=$((SECONDS - t0))
   nlog "node $NODE_NAME Ready in ${NODE_READY_SECONDS}s ($ip, zone $NODE_ZONE, pods $POD_CIDR)"
@@ -527,7 +527,6 @@ node_leftovers() (
     ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "interface: " $2 }'
   fi
   nf_leftovers
-  for p in $(ledger_list ipset); do ipset list -n 2>/dev/null | grep -qxF -- "$p" && echo "ipset: $p"; done
   node_mounts "${ns[@]}" | sed 's/^/mount: /'
   for cg in $(ledger_list cgroup); do [[ -d $cg ]] && echo "cgroup: $cg"; done
   for d in $(ledger_list dir); do [[ -e $d && $d != "$NODE_RUN" ]] && [[ -z $(ls -A "$d" 2>/dev/null) ]] && echo "directory: $d (empty, created by up)"; done
