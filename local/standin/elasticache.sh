@@ -44,7 +44,9 @@ DIR=$STATE/standin
 LEDGER=$DIR/ledger
 TOOLS_DIR=${TASKFLOW_TOOLS_DIR:-$HOME/.cache/taskflow-api/tools}
 KUBECTL=${KUBECTL:-$TOOLS_DIR/bin/kubectl}
-export KUBECONFIG=${KUBECONFIG:-$STATE/kubeconfig}
+# This state dir's cluster, never the caller's ambient KUBECONFIG: `down` deletes a namespace, and
+# must not do so in whatever cluster the caller's shell names (review M6 of 2026-12-07).
+KUBECONFIG_FILE=$STATE/kubeconfig
 
 IFACE=tfcache0
 # The nodes' CIDR (redis.egressCidrs of the rehearsal stack): 10.245.0.8/29.
@@ -56,7 +58,7 @@ ENDPOINT=$SERVICE.$NAMESPACE.svc.cluster.local
 
 say() { printf '[standin] %s\n' "$*" >&2; }
 die() { printf '[standin] error: %s\n' "$*" >&2; exit 1; }
-kubectl() { "$KUBECTL" "$@"; }
+kubectl() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 ledger_add() { grep -qxF "$1" "$LEDGER" 2>/dev/null || echo "$1" >>"$LEDGER"; }
 
 # Debian's redis-server and redis-cli with their package libraries (local/images/build.sh host-redis).
@@ -223,7 +225,7 @@ cmd_up() {
   mkdir -p "$DIR"; chmod 700 "$DIR"
   command -v openssl >/dev/null || die "openssl is needed for the local CA"
   [[ -x $KUBECTL ]] || die "kubectl not found at $KUBECTL (local/toolchain/tools.sh cluster)"
-  kubectl get --raw /readyz >/dev/null 2>&1 || die "no cluster at $KUBECONFIG (bash local/cluster/cluster.sh up)"
+  kubectl get --raw /readyz >/dev/null 2>&1 || die "no cluster at $KUBECONFIG_FILE (bash local/cluster/cluster.sh up)"
   redis_bins
   make_pki
   make_token
@@ -268,9 +270,11 @@ cmd_rotate() {
   redis_bins
   local new ip
   new=$(openssl rand -hex 32)
+  # Tokens go to redis-cli on stdin (one command a line), never on its argv, which `ps` shows
+  # to every user (review m1 of 2026-12-07).
   for ip in "${NODES[@]}"; do
-    cli_at "$ip" ACL SETUSER default ">$new" >/dev/null
-    REDISCLI_AUTH=$new LD_LIBRARY_PATH=$LIBS "$CLI" --tls --cacert "$DIR/ca.crt" -h "$ip" -p "$PORT" --no-auth-warning CONFIG SET masterauth "$new" >/dev/null
+    printf 'ACL SETUSER default >%s\n' "$new" | cli_at "$ip" >/dev/null
+    printf 'CONFIG SET masterauth %s\n' "$new" | REDISCLI_AUTH=$new LD_LIBRARY_PATH=$LIBS "$CLI" --tls --cacert "$DIR/ca.crt" -h "$ip" -p "$PORT" --no-auth-warning >/dev/null
   done
   (umask 077; echo "$new" >>"$DIR/tokens"; echo "$new" >"$DIR/token")
   say "rotate: a new token is valid on every node; the previous one still is (retire it after the app moved)"
@@ -283,7 +287,7 @@ cmd_retire() {
   [[ $(wc -l <"$DIR/tokens") -ge 2 ]] || die "nothing to retire: one token only"
   while read -r old; do
     [[ $old == "$(token_current)" ]] && continue
-    for ip in "${NODES[@]}"; do cli_at "$ip" ACL SETUSER default "<$old" >/dev/null; done
+    for ip in "${NODES[@]}"; do printf 'ACL SETUSER default <%s\n' "$old" | cli_at "$ip" >/dev/null; done
   done <"$DIR/tokens"
   (umask 077; token_current >"$DIR/tokens.new"; mv "$DIR/tokens.new" "$DIR/tokens")
   say "retire: only the newest token is valid"
