@@ -370,7 +370,7 @@ down() {
 teardown() { # everything the ledger lists; the ledger stays as $LEDGER_DIR.done (what `leftovers` checks)
   # Parts in their own files, each stopping only what its own pid file / ledger names.
   bash "$root/local/cluster/metrics-server.sh" down || true
-  [[ ! -f $STATE/standin/ledger ]] || bash "$root/local/standin/elasticache.sh" down || true
+  [[ ! -e $STATE/standin/ledger ]] || bash "$root/local/standin/elasticache.sh" down || true
   # Extra nodes first: node 1's node_down removes host-wide things they hang off (TFN-NODES).
   nodes_down
   node_down
