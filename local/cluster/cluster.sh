@@ -39,7 +39,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE=${TASKFLOW_STATE_DIR:-$root/.state}
-mkdir -p "$STATE"; STATE=$(cd "$STATE" && pwd)
+(umask 077; mkdir -p "$STATE"); STATE=$(cd "$STATE" && pwd) # private if we make it (review m11)
 CLUSTER=${TASKFLOW_CLUSTER:-taskflow}
 export KWOK_WORKDIR=$STATE/kwok
 KUBECONFIG_OUT=$STATE/kubeconfig

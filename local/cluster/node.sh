@@ -52,7 +52,8 @@ node_check() {
   [[ -d /sys/fs/cgroup/memory || -f /sys/fs/cgroup/cgroup.controllers ]] || { echo "no memory cgroup under /sys/fs/cgroup"; return; }
   grep -qw overlay /proc/filesystems || { echo "the kernel has no overlay filesystem (containerd's snapshotter)"; return; }
   [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] || { echo "no br_netfilter (net.bridge.bridge-nf-call-iptables): Services and NetworkPolicies would not apply to bridged pod traffic"; return; }
-  ip link add tfcheck0 type bridge 2>/dev/null && ip link del tfcheck0 || { echo "cannot create a Linux bridge (CONFIG_BRIDGE)"; return; }
+  # A name of this process's own: two checks at once must not collide (review m10).
+  ip link add "tfck$$" type bridge 2>/dev/null && ip link del "tfck$$" || { echo "cannot create a Linux bridge (CONFIG_BRIDGE)"; return; }
   iptables -w -L -n >/dev/null 2>&1 || { echo "iptables does not work here (kube-proxy and kube-router need it)"; return; }
   ipset list -n >/dev/null 2>&1 || { echo "ipset does not work here (kube-router's NetworkPolicy sets need CONFIG_IP_SET)"; return; }
 }
@@ -79,6 +80,7 @@ node_preflight() {
     nlog "the node's owner ($owner) has no ledger any more (its state dir was deleted); taking over"
   fi
   node_mine && return 0 # a node of ours: everything below is in our ledger
+  c=$(node_route_clash); [[ -z $c ]] || { echo "$c"; return; }
   c=$(nf_foreign_owner)
   [[ -z $c ]] || { echo "another kube-proxy or kube-router already programs this host ($c exists; k3s, kubeadm, minikube?). Ours would share its chains and could not tell them apart at down; stop it, or use another machine"; return; }
   ip link show "$BRIDGE" >/dev/null 2>&1 && { echo "interface $BRIDGE exists but no ledger of ours created it (an older version's leftover?); check it and remove it: ip link del $BRIDGE"; return; }
@@ -88,7 +90,23 @@ node_preflight() {
   return 0
 }
 
-node_ip() { ip -4 -o addr show scope global | awk '{ split($4, a, "/"); print a[1]; exit }'; }
+# node_ip: the source address of the default route (not the first global address, which may be
+# docker0, a VPN or tfcache0: review m9 of 2026-12-07); the first global one without a default route.
+node_ip() {
+  local ip
+  ip=$(ip -4 -o route get 198.51.100.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+  [[ -n $ip ]] || ip=$(ip -4 -o addr show scope global | awk '{ split($4, a, "/"); print a[1]; exit }')
+  echo "$ip"
+}
+# node_route_clash: the host's own route into one of the cluster's ranges, if any (a LAN on
+# 10.0.0.0/24 would see its traffic to 10.0.0.1 DNATed to the API server: review m9).
+node_route_clash() {
+  local a r
+  for a in 10.244.0.1 10.250.0.1 10.245.0.9 "$(service_cidr | sed 's#\.0/.*#.1#')"; do
+    r=$(ip -4 route show to match "$a" 2>/dev/null | grep -v '^default' | head -1)
+    [[ -z $r ]] || { echo "this host already routes $a ($r), inside the local cluster's ranges (pods 10.244.0.0/16, nodes 10.250.0.0/16, the stand-in 10.245.0.8/29, Services $(service_cidr)); ours would hijack that traffic"; return; }
+  done
+}
 
 # --- processes ---------------------------------------------------------------------------------
 # start_proc NAME CMD... : in its own session (so a stop reaches its children), output to the

@@ -58,10 +58,10 @@ nodes_check() {
   ((n > 1)) || return 0
   command -v nsenter >/dev/null 2>&1 || { echo "cannot run $n nodes: no nsenter (util-linux) to start a node's processes in its network namespace"; return; }
   ip netns list >/dev/null 2>&1 || { echo "cannot run $n nodes: 'ip netns' does not work (iproute2 with network namespaces)"; return; }
-  if ! ip link add tfcheck0 type veth peer name tfcheck1 2>/dev/null; then
+  if ! ip link add "tfck$$a" type veth peer name "tfck$$b" 2>/dev/null; then
     echo "cannot run $n nodes: cannot create a veth pair (CONFIG_VETH) to link a node's network namespace"; return
   fi
-  ip link del tfcheck0
+  ip link del "tfck$$a"
   [[ -x $FORWARD_BIN ]] || command -v go >/dev/null 2>&1 ||
     { echo "cannot run $n nodes: no Go toolchain (go on PATH) to build local/cluster/netns-forward, which lets the extra nodes reach the API server on the host's loopback"; return; }
   avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
