@@ -163,6 +163,30 @@ describe("local cluster ledger: a write that fails (a full disk)", function () {
     });
 });
 
+describe("local cluster preflight: the host's routes", function () {
+    // In a network namespace of its own (root), with what a LAN on 10.0.0.0/24 looks like.
+    const ns = `tfroute${process.pid}`;
+    before(function () {
+        if (!onLinux || process.getuid?.() !== 0) this.skip();
+        execFileSync("ip", ["netns", "add", ns]);
+    });
+    after(() => spawnSync("ip", ["netns", "delete", ns]));
+    const clash = () => execFileSync("nsenter", [`--net=/run/netns/${ns}`, "bash", "-c",
+        `STATE=$(mktemp -d); LEDGER_DIR=$STATE/ledger; root="${PROJECT_ROOT}"; source "${LEDGER}"; source "${NETFILTER}"; source "${path.join(PROJECT_ROOT, "local/cluster/node.sh")}"; node_route_clash`],
+    { encoding: "utf8" }).trim();
+
+    it("says nothing on a host whose routes stay out of the cluster's ranges", () => {
+        assert.equal(clash(), "");
+    });
+
+    it("refuses a host whose LAN is inside them (10.0.0.0/24: its 10.0.0.1 would be DNATed to the API server)", () => {
+        for (const a of [["link", "add", "lan0", "type", "bridge"], ["addr", "add", "10.0.0.5/24", "dev", "lan0"], ["link", "set", "lan0", "up"]]) {
+            execFileSync("nsenter", [`--net=/run/netns/${ns}`, "ip", ...a]);
+        }
+        assert.match(clash(), /already routes 10\.0\.0\.1 \(10\.0\.0\.0\/24 dev lan0.*\), inside the local cluster's ranges/);
+    });
+});
+
 describe("local cluster ledger: kernel settings", () => {
     const decide = (before: string, ours: string, now: string) => sh(`sysctl_decide "${before}" "${ours}" "${now}"`);
     it("a setting that still holds the value our node left is put back", () => {
