@@ -164,7 +164,8 @@ etcd_pki() {
     mv client.key apiserver-etcd-client.key && mv client.crt apiserver-etcd-client.crt) >/dev/null 2>&1 ||
     { log "could not make etcd's certificates (openssl) in $ETCD_PKI"; return 1; }
 }
-# free_port : a TCP port nothing on this host listens on now (kwokctl picks the others alike).
+# free_port : a TCP port nothing on this host uses now, in 20000-31999: below the ports kwokctl
+# picks for the API server (32766 down) and the kernel's ephemeral range (32768 up).
 free_port() {
   local p used
   used=" $(ss -Htan 2>/dev/null | awk '{ n = split($4, a, ":"); printf "%s ", a[n] }')"
@@ -177,7 +178,7 @@ free_port() {
 
 config_file() { # the kwokctl configuration: our binaries, admission on, loopback only, etcd closed
   local f=$STATE/kwokctl-$CLUSTER.yaml ep pp e=https://127.0.0.1
-  ep=$(free_port) && pp=$(free_port) || { log "no free TCP port for etcd"; return 1; }
+  ep=$(free_port) && pp=$(free_port) && [[ $pp != "$ep" ]] || { log "no free TCP port for etcd"; return 1; }
   cat > "$f" <<YAML
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
