@@ -73,7 +73,7 @@ lock() {
 }
 # The tag `up` puts on the link it created: `down` deletes only a link that carries it.
 link_tag() { echo "taskflow-standin:$DIR"; }
-link_ours() { ledger_has link "$IFACE" && [[ $(cat "/sys/class/net/$IFACE/ifalias" 2>/dev/null) == "$(link_tag)" ]]; }
+link_ours() { ledger_has link "$IFACE" && [[ $(ip link show dev "$IFACE" 2>/dev/null | sed -n 's/^ *alias //p') == "$(link_tag)" ]]; }
 
 # Debian's redis-server and redis-cli with their package libraries (local/images/build.sh host-redis).
 # The server binary is copied into the state dir: a running binary in the shared cache would make
