@@ -21,6 +21,8 @@
 # TASKFLOW_KEEP_FAILED=1 keeps a cluster whose `up` failed (otherwise it is removed).
 #
 # Safe on a person's machine (local/cluster/ledger.sh, netfilter.sh):
+#   - etcd serves TLS only and takes only the API server's client certificate (a local user
+#     cannot read or write it: review B1 of 2026-12-07);
 #   - every control-plane port listens on 127.0.0.1 only; beyond loopback there is only the
 #     kubelet's 10250 on the node IP (the API server dials it there for logs/exec/port-forward;
 #     client certificates only) and CoreDNS on the pod bridge's gateway (the pods' resolver);
@@ -28,7 +30,7 @@
 #     loopback (nodes.sh), so `--nodes` opens nothing more but each kubelet's 10250;
 #   - `up` writes a ledger as it creates things; `down` removes what the ledger lists and what
 #     hangs off it, never anything matched by name, and does nothing without a ledger;
-#   - pids are checked against the process's start time and executable before any signal;
+#   - pids are checked against the process's boot and start time before any signal;
 #   - `up` and `down` hold a host-wide lock; an `up` that fails midway removes what it made;
 #   - `down`, `status`, `check` and `leftovers` need no toolchain.
 #
@@ -37,7 +39,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE=${TASKFLOW_STATE_DIR:-$root/.state}
-mkdir -p "$STATE"; STATE=$(cd "$STATE" && pwd)
+(umask 077; mkdir -p "$STATE"); STATE=$(cd "$STATE" && pwd) # private if we make it (review m11)
 CLUSTER=${TASKFLOW_CLUSTER:-taskflow}
 export KWOK_WORKDIR=$STATE/kwok
 KUBECONFIG_OUT=$STATE/kubeconfig
@@ -97,22 +99,86 @@ cp_drop_stale_pidfiles() {
     rm -f "$f"
   done
 }
-cp_record() { # what kwokctl started, with start time and executable
+cp_record_bins() { # before kwokctl runs: what its processes will run (review M3)
+  local p
+  for p in "${CP_PROCS[@]}"; do ledger_add bin "$p" "$(readlink -f "$TOOLS_BIN/$p")" || return 1; done
+}
+cp_record() { # what kwokctl started, with boot, pid and start time
   local p pid
   for p in "${CP_PROCS[@]}"; do
-    ledger_add bin "$p" "$(readlink -f "$TOOLS_BIN/$p")"
     pid=$(cat "$KWOK_CLUSTER_DIR/pids/$p.pid" 2>/dev/null) || { log "kwokctl left no pid file for $p"; return 1; }
-    pidrec_write "$LEDGER_DIR/pids/$p.pid" "$pid" "$TOOLS_BIN/$p" || { log "$p (pid $pid) is not running $TOOLS_BIN/$p"; return 1; }
+    # kwokctl's word only: recorded (and so stopped later) only if it runs our binary now.
+    [[ $(proc_exe "$pid") == "$(readlink -f "$TOOLS_BIN/$p")" ]] || { log "$p (pid $pid) is not running $TOOLS_BIN/$p"; return 1; }
+    pidrec_write "$LEDGER_DIR/pids/$p.pid" "$pid" "$TOOLS_BIN/$p" || { log "could not record $p (pid $pid) in $LEDGER_DIR"; return 1; }
   done
+}
+# cp_adopt : a kwokctl create/start that failed or was killed midway leaves components running
+# that we never recorded (kwokctl returns on an error without cleanup; they run under setsid).
+# Adopt those kwok's pid files name, only if the process runs the binary recorded before
+# kwokctl ran and has this cluster's directory in its arguments (review M3).
+cp_adopt() {
+  local p f pid bin
+  for p in "${CP_PROCS[@]}"; do
+    f=$KWOK_CLUSTER_DIR/pids/$p.pid
+    [[ ! -f $LEDGER_DIR/pids/$p.pid && -f $f ]] || continue
+    pid=$(cat "$f" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] || continue
+    bin=$(ledger_bin "$p"); [[ -n $bin && $(proc_exe "$pid") == "$bin" ]] || continue
+    tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$KWOK_CLUSTER_DIR/" || continue
+    log "adopting $p (pid $pid), started by kwokctl but not recorded"
+    # Unrecordable (a full disk): it is ours by the checks above, so it goes now.
+    pidrec_write "$LEDGER_DIR/pids/$p.pid" "$pid" "$bin" && continue
+    local start i; start=$(proc_start "$pid") && kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do [[ $(proc_start "$pid") == "$start" ]] || break; sleep 0.1; done
+  done
+  return 0
 }
 cp_stop() {
   local i
+  cp_adopt
   for ((i = ${#CP_PROCS[@]} - 1; i >= 0; i--)); do pidrec_stop "$LEDGER_DIR/pids/${CP_PROCS[i]}.pid" "${CP_PROCS[i]}" 20; done
   rm -f "$KWOK_CLUSTER_DIR"/pids/*.pid
 }
 
-config_file() { # the kwokctl configuration: our binaries, admission on, loopback only
-  local f=$STATE/kwokctl-$CLUSTER.yaml
+# --- etcd, closed (review B1 of 2026-12-07) ----------------------------------------------------
+# kwokctl runs etcd with plain HTTP and no client authentication: on 127.0.0.1 any local user (or
+# code running as one: an npm postinstall) could read every Secret and write a privileged pod
+# into /registry/pods, which the root kubelet would run. So etcd serves TLS only, on its client
+# and peer ports, and asks every client for a certificate of its own CA; the one client
+# certificate is the API server's. The CA's key is deleted once both certificates are signed,
+# and the directory is root's (0700), so nobody can mint another.
+ETCD_PKI=$KWOK_WORKDIR/etcd-pki-$CLUSTER
+etcd_pki() {
+  [[ -s $ETCD_PKI/apiserver-etcd-client.crt ]] && return 0
+  rm -rf "$ETCD_PKI"
+  # One && chain: errexit is off inside a subshell that is itself in a || list (review M5).
+  (umask 077 && mkdir -p "$ETCD_PKI" && cd "$ETCD_PKI" &&
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=taskflow local etcd CA" -keyout ca.key -out ca.crt &&
+    openssl req -newkey rsa:2048 -nodes -subj /CN=etcd -keyout server.key -out server.csr &&
+    # Also a client certificate: etcd's peer listener dials itself with it.
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' > server.ext &&
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile server.ext -out server.crt &&
+    openssl req -newkey rsa:2048 -nodes -subj /CN=kube-apiserver-etcd-client -keyout client.key -out client.csr &&
+    printf 'extendedKeyUsage=clientAuth\n' > client.ext &&
+    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile client.ext -out client.crt &&
+    rm -f ca.key ca.srl ./*.csr ./*.ext &&
+    mv client.key apiserver-etcd-client.key && mv client.crt apiserver-etcd-client.crt) >/dev/null 2>&1 ||
+    { log "could not make etcd's certificates (openssl) in $ETCD_PKI"; return 1; }
+}
+# free_port : a TCP port nothing on this host uses now, in 20000-31999: below the ports kwokctl
+# picks for the API server (32766 down) and the kernel's ephemeral range (32768 up).
+free_port() {
+  local p used
+  used=" $(ss -Htan 2>/dev/null | awk '{ n = split($4, a, ":"); printf "%s ", a[n] }')"
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 12000))
+    [[ $used == *" $p "* ]] || { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+config_file() { # the kwokctl configuration: our binaries, admission on, loopback only, etcd closed
+  local f=$STATE/kwokctl-$CLUSTER.yaml ep pp e=https://127.0.0.1
+  ep=$(free_port) && pp=$(free_port) && [[ $pp != "$ep" ]] || { log "no free TCP port for etcd"; return 1; }
   cat > "$f" <<YAML
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
@@ -135,7 +201,27 @@ options:
   kubeAuthorization: true
   kubeAdmission: true
   quietPull: true
+  etcdPort: $ep
+  etcdPeerPort: $pp
 componentsPatches:
+  # TLS only, a client certificate of etcd's own CA required, on both ports (the peer port
+  # takes raft messages: as open as the client port otherwise). kwokctl writes http:// URLs;
+  # override replaces its flag in place.
+  - name: etcd
+    extraArgs:
+      - { key: listen-client-urls, value: "$e:$ep", override: true }
+      - { key: advertise-client-urls, value: "$e:$ep", override: true }
+      - { key: listen-peer-urls, value: "$e:$pp", override: true }
+      - { key: initial-advertise-peer-urls, value: "$e:$pp", override: true }
+      - { key: initial-cluster, value: "node0=$e:$pp", override: true }
+      - { key: cert-file, value: "$ETCD_PKI/server.crt" }
+      - { key: key-file, value: "$ETCD_PKI/server.key" }
+      - { key: trusted-ca-file, value: "$ETCD_PKI/ca.crt" }
+      - { key: client-cert-auth, value: "true" }
+      - { key: peer-cert-file, value: "$ETCD_PKI/server.crt" }
+      - { key: peer-key-file, value: "$ETCD_PKI/server.key" }
+      - { key: peer-trusted-ca-file, value: "$ETCD_PKI/ca.crt" }
+      - { key: peer-client-cert-auth, value: "true" }
   # The API server calls the real kubelet (logs, exec, port-forward) with the cluster's admin
   # client certificate; the kubelet trusts the cluster CA and authorizes through the API.
   - name: kube-apiserver
@@ -144,6 +230,10 @@ componentsPatches:
       - { key: kubelet-client-key, value: $KWOK_PKI/admin.key }
       # The node's name is not in DNS here; its InternalIP is what to dial.
       - { key: kubelet-preferred-address-types, value: InternalIP }
+      - { key: etcd-servers, value: "$e:$ep", override: true }
+      - { key: etcd-cafile, value: "$ETCD_PKI/ca.crt" }
+      - { key: etcd-certfile, value: "$ETCD_PKI/apiserver-etcd-client.crt" }
+      - { key: etcd-keyfile, value: "$ETCD_PKI/apiserver-etcd-client.key" }
 YAML
   # Several nodes (--nodes N, fixed at the cluster's creation): the node lifecycle controller at
   # Kubernetes' own defaults (grace 50 s, period 5 s; EKS does not let them be changed), so
@@ -180,8 +270,9 @@ up() {
   # shellcheck disable=SC2034 # used by cluster/node.sh (containerd's sandbox image)
   PAUSE_IMAGE=$(grep -m1 /pause: <<<"$images")
 
-  ledger_open
+  ledger_open || exit 1
   trap 'up_failed $?' EXIT
+  LEDGER_STRICT=1
   trap 'exit 130' INT; trap 'exit 143' TERM
   # kwok writes the cluster's CA and admin key (mode 0640) under its work dir: keep it private.
   (umask 077; mkdir -p "$KWOK_WORKDIR"); chmod 700 "$KWOK_WORKDIR"
@@ -189,10 +280,14 @@ up() {
     log "cluster '$CLUSTER' is already running"
   else
     cp_drop_stale_pidfiles
+    cp_record_bins || return 1
     # A cluster saved by an older version of this script binds 0.0.0.0, and `kwokctl start`
     # would bring it back so: recreate it instead (its Pulumi state stays in backend/).
-    if [[ -d $KWOK_CLUSTER_DIR ]] && ! grep -qs 'bindAddress: 127.0.0.1' "$KWOK_CLUSTER_DIR/kwok.yaml"; then
-      log "the saved cluster '$CLUSTER' does not bind to 127.0.0.1 only (made by an older version): recreating it"
+    # Likewise one whose etcd takes clients without a certificate (review B1), or whose
+    # certificates are gone.
+    if [[ -d $KWOK_CLUSTER_DIR ]] && { ! grep -qs 'bindAddress: 127.0.0.1' "$KWOK_CLUSTER_DIR/kwok.yaml" ||
+      ! grep -qs 'client-cert-auth' "$KWOK_CLUSTER_DIR/kwok.yaml" || [[ ! -s $ETCD_PKI/apiserver-etcd-client.crt ]]; }; then
+      log "the saved cluster '$CLUSTER' does not bind to 127.0.0.1 only with etcd closed (made by an older version): recreating it"
       rm -rf "$KWOK_CLUSTER_DIR"
     fi
     if [[ -d $KWOK_CLUSTER_DIR ]]; then
@@ -202,7 +297,9 @@ up() {
       log "creating cluster '$CLUSTER' (Kubernetes $KUBERNETES_VERSION, kwok $KWOK_VERSION, binary runtime) ..."
       # --kubeconfig "": no context in ~/.kube/config (kwokctl would add one, with the admin
       # key inlined, and make it current); ours is $KUBECONFIG_OUT only.
-      quietly kwokctl create cluster --name "$CLUSTER" --config "$(config_file)" --kubeconfig "" --wait 120s
+      etcd_pki || return 1
+      local conf; conf=$(config_file) || return 1
+      quietly kwokctl create cluster --name "$CLUSTER" --config "$conf" --kubeconfig "" --wait 120s
     fi
     cp_record
   fi
@@ -225,6 +322,7 @@ up() {
   # waits for it (found when the merged tree's e2e hung in down).
   run_clean bash "$root/local/cluster/metrics-server.sh" up || { log "metrics-server did not start"; return 1; }
   trap - EXIT INT TERM
+  LEDGER_STRICT=
   if ((NODES > 1)); then
     log "cluster '$CLUSTER' ready in $((SECONDS - t0))s ($NODES nodes: node 1 ${NODE_READY_SECONDS}s, nodes 2..$NODES ${NODES_READY_SECONDS}s of it); KUBECONFIG=$KUBECONFIG_OUT"
   else
@@ -239,6 +337,7 @@ up_failed() {
   trap - EXIT INT TERM
   ((rc != 0)) || return 0
   set +e
+  LEDGER_STRICT= # the teardown runs to its end whatever it cannot record
   mkdir -p "$STATE/failed-up"
   cp -r "$KWOK_CLUSTER_DIR/logs/." "$STATE/failed-up/" 2>/dev/null
   cp "$NODE_DIR"/*.log "$STATE/failed-up/" 2>/dev/null
@@ -262,7 +361,7 @@ down() {
       # Processes, interfaces, chains, netns, mounts and cgroups did not survive the reboot;
       # anything like them now belongs to someone else. Only our files go.
       log "the owner record of cluster '$CLUSTER' is from an earlier boot: nothing of it runs; removing its files only"
-      rm -rf "$KWOK_CLUSTER_DIR" "$KUBECONFIG_OUT" "$LEDGER_DIR"
+      rm -rf "$KWOK_CLUSTER_DIR" "$ETCD_PKI" "$KUBECONFIG_OUT" "$LEDGER_DIR"
       return 0 ;;
   esac
   teardown
@@ -272,14 +371,14 @@ down() {
 teardown() { # everything the ledger lists; the ledger stays as $LEDGER_DIR.done (what `leftovers` checks)
   # Parts in their own files, each stopping only what its own pid file / ledger names.
   bash "$root/local/cluster/metrics-server.sh" down || true
-  [[ ! -f $STATE/standin/ledger ]] || bash "$root/local/standin/elasticache.sh" down || true
+  [[ ! -e $STATE/standin/ledger ]] || bash "$root/local/standin/elasticache.sh" down || true
   # Extra nodes first: node 1's node_down removes host-wide things they hang off (TFN-NODES).
   nodes_down
   node_down
   nodes_release_netns_dir
   cp_stop
   log "deleting cluster '$CLUSTER' ..."
-  rm -rf "$KWOK_CLUSTER_DIR" "$KUBECONFIG_OUT" "$KUBECONFIG_OUT.tmp"
+  rm -rf "$KWOK_CLUSTER_DIR" "$ETCD_PKI" "$KUBECONFIG_OUT" "$KUBECONFIG_OUT.tmp"
   rm -rf "$LEDGER_DIR.done"; mv "$LEDGER_DIR" "$LEDGER_DIR.done"
 }
 

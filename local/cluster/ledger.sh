@@ -5,15 +5,18 @@
 #
 # $LEDGER_DIR (the cluster's state dir + /ledger, mode 0700):
 #   created        one line per thing created: "KIND ARG...", in creation order, first line
-#                  "boot <boot id>". Kinds: boot, dir, link, cgroup, chain, ipset, netns, sysctl,
+#                  "boot <boot id>". Kinds: boot, dir, link, cgroup, chain, netns, sysctl,
 #                  sysctl-ours, bin. A ledger from an earlier boot describes nothing that still
 #                  runs (processes, links, chains, mounts and netns die with the boot).
-#   pids/NAME.pid  "PID STARTTIME EXE BOOTID": a process we started. Checked against
-#                  /proc/PID/stat (start time, in clock ticks since boot) and /proc/PID/exe
-#                  before any signal, so a pid reused after an exit or a reboot is never ours.
+#   pids/NAME.pid  "PID STARTTIME EXE BOOTID": a process we started. Its identity is the boot,
+#                  the pid and the start time (field 22 of /proc/PID/stat, clock ticks since
+#                  boot), checked before any signal: a pid reused after an exit or a reboot
+#                  is never ours. EXE is information only (what it was started from).
 #
-# Why not pid files alone (review M2): `kill -0 PID` is true for any process that got the pid
-# since, so a stale file made `up` skip a daemon and `down` SIGKILL a stranger.
+# Why not pid files alone (review M2 of 2026-11): `kill -0 PID` is true for any process that got
+# the pid since, so a stale file made `up` skip a daemon and `down` SIGKILL a stranger. Why not
+# the executable (review M2 of 2026-12-07): after a rebuild or an apt upgrade /proc/PID/exe reads
+# "PATH (deleted)", so a live daemon looked dead; `up` collided with it and `down` left it.
 
 BOOT_ID=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown-boot)
 
@@ -29,13 +32,21 @@ ledger_state() {
 
 ledger_open() { # creates the ledger for this boot (a stale one is set aside first)
   if [[ $(ledger_state) == stale ]]; then mv "$LEDGER_DIR" "$LEDGER_DIR.stale.$$"; rm -rf "$LEDGER_DIR.stale.$$"; fi
-  (umask 077; mkdir -p "$LEDGER_DIR/pids")
-  [[ -f $(ledger_file) ]] || echo "boot $BOOT_ID" > "$(ledger_file)"
+  (umask 077; mkdir -p "$LEDGER_DIR/pids") || return 1
+  [[ -f $(ledger_file) ]] || echo "boot $BOOT_ID" 2>/dev/null > "$(ledger_file)" ||
+    { printf '[ledger] cannot write %s\n' "$(ledger_file)" >&2; rm -f "$(ledger_file)"; return 1; }
 }
 
-ledger_add() { # KIND ARG... : once per distinct line
+# ledger_add KIND ARG... : once per distinct line. A write that fails (a full disk) is fatal while
+# LEDGER_STRICT is set (`up`): it exits, so the EXIT trap undoes what exists, even where the
+# caller runs in a || list and errexit is off (review M5); elsewhere it fails.
+ledger_add() {
   local line="$*"
-  grep -qxF -- "$line" "$(ledger_file)" 2>/dev/null || printf '%s\n' "$line" >> "$(ledger_file)"
+  grep -qxF -- "$line" "$(ledger_file)" 2>/dev/null && return 0
+  printf '%s\n' "$line" 2>/dev/null >> "$(ledger_file)" && return 0
+  printf '[ledger] cannot write %s (disk full?): %s\n' "$(ledger_file)" "$line" >&2
+  [[ -z ${LEDGER_STRICT:-} ]] || exit 75
+  return 1
 }
 ledger_has() { grep -qxF -- "$*" "$(ledger_file)" 2>/dev/null; }
 ledger_list() { # KIND : the ARG part of every line of that kind, in order
@@ -47,40 +58,46 @@ ledger_bin() { # NAME : the binary `up` used for NAME (recorded), or nothing
 }
 
 # --- processes: identity, not just a pid --------------------------------------------------------
-# proc_start PID : the process's start time (field 22 of /proc/PID/stat, ticks since boot).
+# proc_start PID : the process's start time (field 22 of /proc/PID/stat, ticks since boot);
+# fails when there is no such process or it has exited (a zombie, state Z/X: not running).
 proc_start() {
   local s
   s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
   s=${s##*) } # the command name (field 2) may contain spaces and parentheses
   # shellcheck disable=SC2086 # split into fields on purpose
   set -- $s
+  [[ $1 != [ZX] ]] || return 1
   echo "${20}" # fields 3.. follow the name, so field 22 is the 20th here
 }
-proc_exe() { readlink "/proc/$1/exe" 2>/dev/null; }
+# proc_exe PID : the path the process runs, also after that file was replaced or removed on disk
+# (the kernel then appends " (deleted)"). Information, and the match of scans by binary.
+proc_exe() { local e; e=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1; echo "${e% (deleted)}"; }
 
-# pidrec_write FILE PID EXE : records PID once it runs EXE (after its exec; a background job
-# is the shell's fork for a moment first). Fails if PID exits or never becomes EXE.
+# pidrec_write FILE PID EXE : records PID at once (its start time is fixed at the fork, so a
+# SIGKILL of `up` right after leaves a record `down` can act on: review m6), then waits until it
+# runs EXE (a background job is the shell's fork for a moment first). Fails, leaving the record
+# for the teardown, if PID never becomes EXE; fails if the record cannot be written (M5).
 pidrec_write() {
   local file=$1 pid=$2 exe i start
   exe=$(readlink -f "$3")
+  start=$(proc_start "$pid") || return 1
+  printf '%s %s %s %s\n' "$pid" "$start" "$exe" "$BOOT_ID" > "$file.tmp" && mv "$file.tmp" "$file" || return 1
   for ((i = 0; i < 100; i++)); do
-    [[ $(proc_exe "$pid") == "$exe" ]] && break
-    [[ -d /proc/$pid ]] || return 1
+    [[ $(proc_exe "$pid") == "$exe" ]] && return 0
+    pidrec_check "$file" || return 1
     sleep 0.05
   done
-  [[ $(proc_exe "$pid") == "$exe" ]] || return 1
-  start=$(proc_start "$pid") || return 1
-  printf '%s %s %s %s\n' "$pid" "$start" "$exe" "$BOOT_ID" > "$file.tmp" && mv "$file.tmp" "$file"
+  return 1
 }
 
 # pidrec_check FILE : true when the process FILE names is still that process (same boot, same
-# start time, same executable).
+# pid, same start time), whatever its executable on disk has become since.
 pidrec_check() {
   local pid start exe boot
   [[ -f $1 ]] || return 1
   read -r pid start exe boot < "$1" || return 1
   [[ $pid =~ ^[0-9]+$ && $boot == "$BOOT_ID" ]] || return 1
-  [[ $(proc_start "$pid") == "$start" && $(proc_exe "$pid") == "$exe" ]]
+  [[ $(proc_start "$pid") == "$start" ]]
 }
 pidrec_pid() { local pid; read -r pid _ < "$1" && echo "$pid"; }
 

@@ -10,8 +10,10 @@
 # the aggregator authenticates with its proxy client certificate, which metrics-server checks
 # against the cluster CA (delegated authentication). It scrapes the real kubelet's
 # /metrics/resource on the node's InternalIP with the cluster's admin credentials.
-# insecureSkipTLSVerify on the APIService: the serving certificate is self-signed, generated at
-# start into the state dir, and the only client is the API server on the same host.
+# The APIService pins metrics-server's serving certificate (caBundle), made here for the
+# Service's name: another local user who took port 4443 first could not feed the HPA made-up
+# numbers (review m2 of 2026-12-07). The process is started in its own session with no fd of
+# ours and recorded in the cluster's ledger (local/cluster/ledger.sh: boot + pid + start time).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE=${TASKFLOW_STATE_DIR:-$root/.state}
@@ -23,27 +25,34 @@ KUBECONFIG_FILE=$STATE/kubeconfig
 # Not the kubelet's 10250: 4443 is metrics-server's own default; taken from the env if busy.
 PORT=${TASKFLOW_METRICS_SERVER_PORT:-4443}
 
+LEDGER_DIR=$STATE/ledger
+PIDREC=$LEDGER_DIR/pids/metrics-server.pid
+# shellcheck source=SCRIPTDIR/ledger.sh
+source "$root/local/cluster/ledger.sh"
+
 log() { printf '[metrics-server] %s\n' "$*" >&2; }
 kubectl() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
-alive() {
-  local pid start
-  [[ -f $DIR/pid ]] || return 1
-  read -r pid start <"$DIR/pid"
-  [[ -d /proc/$pid && $(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null) == "$start" ]]
+alive() { pidrec_check "$PIDREC"; }
+
+serving_cert() { # self-signed, for the name the aggregator dials (the Service's) and 127.0.0.1
+  [[ -s $DIR/tls.crt ]] && return 0
+  (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=metrics-server.kube-system.svc \
+    -addext "subjectAltName=DNS:metrics-server.kube-system.svc,IP:127.0.0.1" -keyout "$DIR/tls.key" -out "$DIR/tls.crt") >/dev/null 2>&1
 }
 
 up() {
   [[ -x $BIN/metrics-server ]] || { log "not built: bash local/toolchain/tools.sh node"; return 1; }
-  mkdir -p "$DIR"
+  [[ -d $LEDGER_DIR/pids ]] || { log "no cluster ledger in $LEDGER_DIR (cluster.sh up runs this)"; return 1; }
+  (umask 077; mkdir -p "$DIR") && serving_cert || { log "cannot make its certificate in $DIR"; return 1; }
   if ! alive; then
-    "$BIN/metrics-server" --bind-address=127.0.0.1 --secure-port="$PORT" --cert-dir="$DIR/certs" \
+    local pid
+    pid=$(run_detached "$DIR/log" "$BIN/metrics-server" --bind-address=127.0.0.1 --secure-port="$PORT" \
+      --tls-cert-file="$DIR/tls.crt" --tls-private-key-file="$DIR/tls.key" \
       --kubeconfig="$KUBECONFIG_FILE" --authentication-kubeconfig="$KUBECONFIG_FILE" --authorization-kubeconfig="$KUBECONFIG_FILE" \
       --kubelet-preferred-address-types=InternalIP --kubelet-use-node-status-port --kubelet-insecure-tls \
-      --metric-resolution=15s >"$DIR/log" 2>&1 &
-    local pid=$!
-    sleep 0.2
-    echo "$pid $(awk '{print $22}' "/proc/$pid/stat")" >"$DIR/pid"
+      --metric-resolution=15s)
+    pidrec_write "$PIDREC" "$pid" "$BIN/metrics-server" || { log "exited at once; log: $DIR/log"; tail -5 "$DIR/log" >&2; return 1; }
   fi
   kubectl apply -f - >/dev/null <<EOF
 apiVersion: v1
@@ -65,7 +74,7 @@ spec:
   group: metrics.k8s.io
   version: v1beta1
   service: {name: metrics-server, namespace: kube-system, port: $PORT}
-  insecureSkipTLSVerify: true
+  caBundle: $(base64 -w0 < "$DIR/tls.crt")
   groupPriorityMinimum: 100
   versionPriority: 100
 EOF
@@ -83,13 +92,9 @@ EOF
 }
 
 down() {
-  if alive; then
-    local pid start
-    read -r pid start <"$DIR/pid"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
-    if [[ -d /proc/$pid ]]; then kill -9 "$pid" 2>/dev/null || true; fi
-  fi
+  pidrec_stop "$PIDREC" metrics-server 5
+  local pid start # an older version's record: "PID STARTTIME" in $DIR/pid
+  if read -r pid start 2>/dev/null <"$DIR/pid" && [[ $(proc_start "$pid") == "$start" ]]; then kill "$pid" 2>/dev/null || true; fi
   if [[ -f $KUBECONFIG_FILE ]] && kubectl get --raw /readyz >/dev/null 2>&1; then
     kubectl delete apiservice v1beta1.metrics.k8s.io --ignore-not-found >/dev/null 2>&1 || true
     kubectl -n kube-system delete service metrics-server --ignore-not-found >/dev/null 2>&1 || true

@@ -7,14 +7,17 @@
 # nerdctl the same CNI plugins). So a chain is ours by the ledger and by what it is linked to,
 # never by its name (review M1):
 #   - roots: the fixed entry chains our programs create (NF_ROOTS), and only where the table did
-#     not have them before `up` (the snapshot in $LEDGER_DIR/netfilter-before); plus every
-#     chain that appeared while `up` ran (recorded at its end);
+#     not have them before `up` (the snapshot in $LEDGER_DIR/netfilter-before); plus the chains
+#     our own scripts create, recorded in the ledger before they exist (TF-GUARD, TFN-NODES).
+#     Never a chain merely because it appeared while `up` ran: that window includes the image
+#     build, minutes on a first run, and Docker, fail2ban or libvirt may create theirs in it
+#     (review M4 of 2026-12-07);
 #   - everything reachable from a root by -j/-g, unless it existed before `up`;
 #   - a chain whose rules carry our CNI network's comment (name: "$CNI_NET" id: ...), which is
 #     how the bridge and portmap plugins tag each pod's chains;
 #   - in any other chain (built-in or foreign), only the rules that jump into one of ours or
 #     carry our CNI comment;
-#   - ipsets referenced by our rules (kube-router's policy sets) and those created during `up`;
+#   - ipsets referenced by our rules (kube-router's policy sets);
 #   - kube-router's policy sets (KUBE-SRC-/KUBE-DST-<16 base32>) born after `up` that no rule
 #     uses any more: kube-router creates them for each NetworkPolicy while it runs and destroys
 #     stale ones only on its next full sync, so after a `pulumi destroy` they outlive their
@@ -70,18 +73,14 @@ nf_foreign_owner() {
   done
 }
 
-# nf_record_before / nf_record_up : at the start of `up` (once per node lifetime) and at its end.
+# nf_record_before : at the start of `up`, once per node lifetime.
 nf_record_before() {
   [[ -f $LEDGER_DIR/netfilter-before ]] && return 0
-  nf_snapshot > "$LEDGER_DIR/netfilter-before.tmp" && mv "$LEDGER_DIR/netfilter-before.tmp" "$LEDGER_DIR/netfilter-before"
+  # Through a variable: a write that fails (a full disk) must fail here, not leave a short file
+  # that makes down remove nothing and leftovers report clean (review M5).
+  local snap; snap=$(nf_snapshot)
+  printf '%s\n' "$snap" 2>/dev/null > "$LEDGER_DIR/netfilter-before.tmp" && mv "$LEDGER_DIR/netfilter-before.tmp" "$LEDGER_DIR/netfilter-before"
 }
-nf_record_up() { # chains and ipsets that appeared while `up` ran are ours
-  local kind t c
-  while read -r kind t c; do
-    if [[ $kind == ipset ]]; then ledger_add ipset "$c"; else ledger_add chain "$kind" "$t" "$c"; fi
-  done < <(comm -13 <(sort "$LEDGER_DIR/netfilter-before") <(nf_snapshot | sort))
-}
-
 # nf_plan ROOTS BEFORE NET < iptables-save-of-one-table : the iptables-restore lines (-D, -F,
 # -X) that remove what is ours in that table, and "#set NAME" for each ipset our rules use.
 # Pure (text in, text out); ROOTS and BEFORE are space-separated chain names.
@@ -162,8 +161,7 @@ nf_remove_ours() {
       done
     done
   done
-  # ipsets: the ones our rules used, and those born during `up`; never one that was there before.
-  mapfile -t -O "${#sets[@]}" sets < <(ledger_list ipset)
+  # ipsets: the ones our rules used, and kube-router's orphans; never one that was there before.
   mapfile -t -O "${#sets[@]}" sets < <(nf_orphans)
   for s in $(printf '%s\n' "${sets[@]}" | sort -u); do
     grep -qxF "ipset - $s" "$LEDGER_DIR/netfilter-before" && continue

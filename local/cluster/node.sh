@@ -52,7 +52,8 @@ node_check() {
   [[ -d /sys/fs/cgroup/memory || -f /sys/fs/cgroup/cgroup.controllers ]] || { echo "no memory cgroup under /sys/fs/cgroup"; return; }
   grep -qw overlay /proc/filesystems || { echo "the kernel has no overlay filesystem (containerd's snapshotter)"; return; }
   [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] || { echo "no br_netfilter (net.bridge.bridge-nf-call-iptables): Services and NetworkPolicies would not apply to bridged pod traffic"; return; }
-  ip link add tfcheck0 type bridge 2>/dev/null && ip link del tfcheck0 || { echo "cannot create a Linux bridge (CONFIG_BRIDGE)"; return; }
+  # A name of this process's own: two checks at once must not collide (review m10).
+  ip link add "tfck$$" type bridge 2>/dev/null && ip link del "tfck$$" || { echo "cannot create a Linux bridge (CONFIG_BRIDGE)"; return; }
   iptables -w -L -n >/dev/null 2>&1 || { echo "iptables does not work here (kube-proxy and kube-router need it)"; return; }
   ipset list -n >/dev/null 2>&1 || { echo "ipset does not work here (kube-router's NetworkPolicy sets need CONFIG_IP_SET)"; return; }
 }
@@ -79,6 +80,7 @@ node_preflight() {
     nlog "the node's owner ($owner) has no ledger any more (its state dir was deleted); taking over"
   fi
   node_mine && return 0 # a node of ours: everything below is in our ledger
+  c=$(node_route_clash); [[ -z $c ]] || { echo "$c"; return; }
   c=$(nf_foreign_owner)
   [[ -z $c ]] || { echo "another kube-proxy or kube-router already programs this host ($c exists; k3s, kubeadm, minikube?). Ours would share its chains and could not tell them apart at down; stop it, or use another machine"; return; }
   ip link show "$BRIDGE" >/dev/null 2>&1 && { echo "interface $BRIDGE exists but no ledger of ours created it (an older version's leftover?); check it and remove it: ip link del $BRIDGE"; return; }
@@ -88,11 +90,27 @@ node_preflight() {
   return 0
 }
 
-node_ip() { ip -4 -o addr show scope global | awk '{ split($4, a, "/"); print a[1]; exit }'; }
+# node_ip: the source address of the default route (not the first global address, which may be
+# docker0, a VPN or tfcache0: review m9 of 2026-12-07); the first global one without a default route.
+node_ip() {
+  local ip
+  ip=$(ip -4 -o route get 198.51.100.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+  [[ -n $ip ]] || ip=$(ip -4 -o addr show scope global | awk '{ split($4, a, "/"); print a[1]; exit }')
+  echo "$ip"
+}
+# node_route_clash: the host's own route into one of the cluster's ranges, if any (a LAN on
+# 10.0.0.0/24 would see its traffic to 10.0.0.1 DNATed to the API server: review m9).
+node_route_clash() {
+  local a r
+  for a in 10.244.0.1 10.250.0.1 10.245.0.9 "$(service_cidr | sed 's#\.0/.*#.1#')"; do
+    r=$(ip -4 route show to match "$a" 2>/dev/null | grep -v '^default' | head -1)
+    [[ -z $r ]] || { echo "this host already routes $a ($r), inside the local cluster's ranges (pods 10.244.0.0/16, nodes 10.250.0.0/16, the stand-in 10.245.0.8/29, Services $(service_cidr)); ours would hijack that traffic"; return; }
+  done
+}
 
 # --- processes ---------------------------------------------------------------------------------
 # start_proc NAME CMD... : in its own session (so a stop reaches its children), output to the
-# node dir, recorded with its start time and executable (ledger.sh).
+# node dir, recorded with its boot, pid and start time (ledger.sh).
 start_proc() {
   local name=$1 pid; shift
   pid=$(run_detached "$NODE_DIR/$name.log" "$@")
@@ -112,13 +130,14 @@ sysctl_snapshot() { # once per node lifetime: the values before any of our proce
   local k v
   [[ -n $(ledger_list sysctl) ]] && return 0
   for k in "${NODE_SYSCTLS[@]}"; do
-    v=$(sysctl_get "$k") && [[ -n $v ]] && ledger_add sysctl "$k" "$v"
+    v=$(sysctl_get "$k") && [[ -n $v ]] || continue
+    ledger_add sysctl "$k" "$v" || return 1
   done
-  return 0
 }
 sysctl_record_ours() { # the values our node left: what `down` may put back
   local k v
-  while read -r k _; do v=$(sysctl_get "$k") && ledger_add sysctl-ours "$k" "$v"; done < <(ledger_list sysctl)
+  while read -r k _; do v=$(sysctl_get "$k") && { ledger_add sysctl-ours "$k" "$v" || return 1; }; done < <(ledger_list sysctl)
+  return 0
 }
 sysctl_restore() { # per key: restore only what still holds our value (sysctl_decide)
   local k before ours now restored=() kept=()
@@ -134,6 +153,31 @@ sysctl_restore() { # per key: restore only what still holds our value (sysctl_de
   done < <(ledger_list sysctl)
   ((${#restored[@]} == 0)) || nlog "kernel settings restored: ${restored[*]}"
   ((${#kept[@]} == 0)) || nlog "kernel settings changed by someone else since up, left as they are: ${kept[*]}"
+}
+
+# --- the guard (review M1 of 2026-12-07) --------------------------------------------------------
+# Forwarding is on and Linux takes a packet for any local address on any interface: a machine on
+# the LAN that routes the cluster's ranges through this host would reach CoreDNS, the stand-in,
+# the extra nodes' kubelets and every pod and Service (kube-proxy DNATs in PREROUTING). The raw
+# table sees a packet first, before conntrack and DNAT: there, anything for the cluster's ranges
+# that does not come in on one of our interfaces (the pods' bridges, the extra nodes' veths, the
+# stand-in's bridge) or loopback is dropped. The host's own traffic never passes PREROUTING.
+GUARD_CHAIN=TF-GUARD
+GUARD_IFACES=(lo 'tfbr+' 'tfn+' tfcache0)
+GUARD_RANGES=(10.244.0.0/16 10.250.0.0/16 10.245.0.8/29) # pods, extra nodes, the stand-in (+ Services)
+guard_up() {
+  local r i
+  if iptables -w -t raw -S "$GUARD_CHAIN" >/dev/null 2>&1; then
+    ledger_has chain iptables raw "$GUARD_CHAIN" && return 0
+    nlog "iptables -t raw chain $GUARD_CHAIN exists but no ledger of ours created it; check it and remove it"; return 1
+  fi
+  ledger_add chain iptables raw "$GUARD_CHAIN" || return 1 # recorded before it exists
+  { printf '*raw\n:%s - [0:0]\n' "$GUARD_CHAIN"
+    for i in "${GUARD_IFACES[@]}"; do printf -- '-A %s -i %s -j RETURN\n' "$GUARD_CHAIN" "$i"; done
+    for r in "${GUARD_RANGES[@]}" "$(service_cidr)"; do
+      printf -- '-A %s -d %s -m comment --comment "taskflow: the local cluster, from our interfaces only" -j DROP\n' "$GUARD_CHAIN" "$r"
+    done
+    printf -- '-I PREROUTING 1 -j %s\nCOMMIT\n' "$GUARD_CHAIN"; } | iptables-restore -w 5 --noflush
 }
 
 # --- configuration files -----------------------------------------------------------------------
@@ -289,13 +333,12 @@ COREFILE
 # node_record_dirs: host directories that do not exist yet and that our programs may create.
 node_record_dirs() {
   local d
-  for d in "$NODE_RUN" "${NODE_HOST_DIRS[@]}"; do [[ -e $d ]] || ledger_add dir "$d"; done
-  return 0
+  for d in "$NODE_RUN" "${NODE_HOST_DIRS[@]}"; do [[ -e $d ]] || ledger_add dir "$d" || return 1; done
 }
 node_record_cgroups() { # the kubelet's kubepods tree (cgroupfs driver), in every hierarchy
   local h
   for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-    [[ -d ${h}kubepods ]] || ledger_add cgroup "${h}kubepods"
+    [[ -d ${h}kubepods ]] || ledger_add cgroup "${h}kubepods" || return 1
   done
 }
 
@@ -303,33 +346,36 @@ node_up() {
   local t0=$SECONDS ip why
   ip=$(node_ip); [[ -n $ip ]] || { log "no global IPv4 address on this host for the node"; return 1; }
   why=$(node_preflight); [[ -z $why ]] || { log "$why"; return 1; }
-  node_record_dirs
-  mkdir -p "$NODE_DIR" "$NODE_RUN"
-  printf '%s\n%s\n' "$STATE" "$BOOT_ID" > "$NODE_OWNER"
+  # Every step checked: node_up runs in a || list, where errexit is off (review M5).
+  node_record_dirs || return 1
+  mkdir -p "$NODE_DIR" "$NODE_RUN" && printf '%s\n%s\n' "$STATE" "$BOOT_ID" > "$NODE_OWNER" || return 1
   # What exists before our first process runs: everything else our programs add is ours.
-  nf_record_before
-  node_record_cgroups
-  sysctl_snapshot
+  nf_record_before || { nlog "could not record the host's iptables chains in $LEDGER_DIR"; return 1; }
+  node_record_cgroups || return 1
+  sysctl_snapshot || return 1
   local b
   for b in containerd containerd-shim-runc-v2 crictl kubelet kube-proxy kube-router coredns; do
-    ledger_add bin "$b" "$(readlink -f "$TOOLS_BIN/$b")"
+    ledger_add bin "$b" "$(readlink -f "$TOOLS_BIN/$b")" || return 1
   done
+  # Before forwarding is on and before anything listens on the cluster's ranges.
+  guard_up || { nlog "could not set up the guard chain (iptables -t raw $GUARD_CHAIN)"; return 1; }
   # Pod traffic is routed through the host (bridge -> eth0 / Service DNAT).
   sysctl -qw net.ipv4.ip_forward=1 >/dev/null
 
   # The kubelet's root dir must be a shared mount point (mount propagation for volumes).
-  mkdir -p "$NODE_DIR/kubelet"
+  mkdir -p "$NODE_DIR/kubelet" || return 1
   if ! mountpoint -q "$NODE_DIR/kubelet"; then
-    mount --bind "$NODE_DIR/kubelet" "$NODE_DIR/kubelet" && mount --make-rshared "$NODE_DIR/kubelet"
+    mount --bind "$NODE_DIR/kubelet" "$NODE_DIR/kubelet" && mount --make-rshared "$NODE_DIR/kubelet" || return 1
   fi
   # The bridge exists before CoreDNS binds its address; the CNI bridge plugin adopts it.
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
-    ledger_add link "$BRIDGE"
-    ip link add "$BRIDGE" type bridge && ip addr add "$POD_GATEWAY/${POD_CIDR#*/}" dev "$BRIDGE"
+    ledger_add link "$BRIDGE" || return 1
+    ip link add "$BRIDGE" type bridge && ip addr add "$POD_GATEWAY/${POD_CIDR#*/}" dev "$BRIDGE" || return 1
   fi
-  ip link set "$BRIDGE" up
+  ip link set "$BRIDGE" up || return 1
 
-  write_containerd_config; write_cni_config; write_kubelet_config "$ip"; write_kube_proxy_config; write_corefile
+  { write_containerd_config && write_cni_config && write_kubelet_config "$ip" && write_kube_proxy_config && write_corefile; } ||
+    { nlog "could not write the node's configuration in $NODE_DIR"; return 1; }
 
   if ! proc_alive containerd; then
     PATH=$TOOLS_BIN:$PATH start_proc containerd "$TOOLS_BIN/containerd" --config "$NODE_DIR/containerd.toml" || { show_log containerd; return 1; }
@@ -369,9 +415,7 @@ node_up() {
   # Once per node lifetime: a later `up` of the running node must not claim what others
   # created or changed since.
   if ! ledger_has node-started; then
-    nf_record_up
-    sysctl_record_ours
-    ledger_add node-started
+    sysctl_record_ours && ledger_add node-started || return 1
   fi
   NODE_READY_SECONDS=$((SECONDS - t0))
   nlog "node $NODE_NAME Ready in ${NODE_READY_SECONDS}s ($ip, zone $NODE_ZONE, pods $POD_CIDR)"
@@ -501,7 +545,6 @@ node_leftovers() (
     ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "interface: " $2 }'
   fi
   nf_leftovers
-  for p in $(ledger_list ipset); do ipset list -n 2>/dev/null | grep -qxF -- "$p" && echo "ipset: $p"; done
   node_mounts "${ns[@]}" | sed 's/^/mount: /'
   for cg in $(ledger_list cgroup); do [[ -d $cg ]] && echo "cgroup: $cg"; done
   for d in $(ledger_list dir); do [[ -e $d && $d != "$NODE_RUN" ]] && [[ -z $(ls -A "$d" 2>/dev/null) ]] && echo "directory: $d (empty, created by up)"; done

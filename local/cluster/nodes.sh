@@ -58,10 +58,10 @@ nodes_check() {
   ((n > 1)) || return 0
   command -v nsenter >/dev/null 2>&1 || { echo "cannot run $n nodes: no nsenter (util-linux) to start a node's processes in its network namespace"; return; }
   ip netns list >/dev/null 2>&1 || { echo "cannot run $n nodes: 'ip netns' does not work (iproute2 with network namespaces)"; return; }
-  if ! ip link add tfcheck0 type veth peer name tfcheck1 2>/dev/null; then
+  if ! ip link add "tfck$$a" type veth peer name "tfck$$b" 2>/dev/null; then
     echo "cannot run $n nodes: cannot create a veth pair (CONFIG_VETH) to link a node's network namespace"; return
   fi
-  ip link del tfcheck0
+  ip link del "tfck$$a"
   [[ -x $FORWARD_BIN ]] || command -v go >/dev/null 2>&1 ||
     { echo "cannot run $n nodes: no Go toolchain (go on PATH) to build local/cluster/netns-forward, which lets the extra nodes reach the API server on the host's loopback"; return; }
   avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
@@ -150,9 +150,9 @@ start_in_netns() {
 xnode_up() {
   local t0=$SECONDS h b port main_ledger=$1
   ledger_open
-  mkdir -p "$NODE_DIR/cni/net.d" "$NODE_DIR/cni/ipam" "$NODE_DIR/pod-logs" "$NODE_DIR/kubelet" "$NODE_RUN"
-  ledger_add dir "$NODE_RUN"
-  printf '%s\n%s\n' "$STATE" "$BOOT_ID" > "$NODE_OWNER"
+  ledger_add dir "$NODE_RUN" || return 1
+  mkdir -p "$NODE_DIR/cni/net.d" "$NODE_DIR/cni/ipam" "$NODE_DIR/pod-logs" "$NODE_DIR/kubelet" "$NODE_RUN" &&
+    printf '%s\n%s\n' "$STATE" "$BOOT_ID" > "$NODE_OWNER" || return 1
   for b in containerd containerd-shim-runc-v2 crictl kubelet kube-proxy kube-router; do
     ledger_add bin "$b" "$(readlink -f "$TOOLS_BIN/$b")"
   done
@@ -160,24 +160,25 @@ xnode_up() {
 
   # The namespace, its link to the host and the routes (all go with `ip netns delete`).
   if [[ ! -e /run/netns/$XNS ]]; then
-    ledger_add xnetns "$XNS"
-    ip netns add "$XNS"
-    ip link add "$XNS-h" type veth peer name "$XNS-n"
-    ip link set "$XNS-n" netns "$XNS"
-    ip addr add "$XHOSTIP/30" dev "$XNS-h"; ip link set "$XNS-h" up
-    "${NSENTER[@]}" ip link set lo up
-    "${NSENTER[@]}" ip addr add "$XIP/30" dev "$XNS-n"
-    "${NSENTER[@]}" ip link set "$XNS-n" up
-    "${NSENTER[@]}" ip route add default via "$XHOSTIP"
-    ip route add "$POD_CIDR" via "$XIP" dev "$XNS-h"
+    ledger_add xnetns "$XNS" && # (errexit is off here: a || list, review M5)
+    ip netns add "$XNS" &&
+    ip link add "$XNS-h" type veth peer name "$XNS-n" &&
+    ip link set "$XNS-n" netns "$XNS" &&
+    ip addr add "$XHOSTIP/30" dev "$XNS-h" && ip link set "$XNS-h" up &&
+    "${NSENTER[@]}" ip link set lo up &&
+    "${NSENTER[@]}" ip addr add "$XIP/30" dev "$XNS-n" &&
+    "${NSENTER[@]}" ip link set "$XNS-n" up &&
+    "${NSENTER[@]}" ip route add default via "$XHOSTIP" &&
+    ip route add "$POD_CIDR" via "$XIP" dev "$XNS-h" &&
     # Per-namespace settings (they vanish with it): routing, and bridged pod traffic through
     # iptables (Services, policies).
-    "${NSENTER[@]}" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
-    "${NSENTER[@]}" sysctl -qw net.bridge.bridge-nf-call-iptables=1 >/dev/null 2>&1 || true
-    "${NSENTER[@]}" iptables -w -t nat -A POSTROUTING -s "$POD_CIDR" ! -d 10.244.0.0/16 -m comment --comment "taskflow: off-cluster traffic of $NODE_NAME's pods" -j MASQUERADE
-    "${NSENTER[@]}" ip link add "$BRIDGE" type bridge
-    "${NSENTER[@]}" ip addr add "$XGW/24" dev "$BRIDGE"
-    "${NSENTER[@]}" ip link set "$BRIDGE" up
+    "${NSENTER[@]}" sysctl -qw net.ipv4.ip_forward=1 >/dev/null &&
+    { "${NSENTER[@]}" sysctl -qw net.bridge.bridge-nf-call-iptables=1 >/dev/null 2>&1 || true; } &&
+    "${NSENTER[@]}" iptables -w -t nat -A POSTROUTING -s "$POD_CIDR" ! -d 10.244.0.0/16 -m comment --comment "taskflow: off-cluster traffic of $NODE_NAME's pods" -j MASQUERADE &&
+    "${NSENTER[@]}" ip link add "$BRIDGE" type bridge &&
+    "${NSENTER[@]}" ip addr add "$XGW/24" dev "$BRIDGE" &&
+    "${NSENTER[@]}" ip link set "$BRIDGE" up ||
+      { nlog "could not create $XNS and its link to the host"; return 1; }
   fi
   # The host no longer masquerades node 1's pods towards this node's pods.
   iptables -w -t nat -C "$NODES_CHAIN" -s "$NODE1_POD_CIDR" -d "$POD_CIDR" -j ACCEPT 2>/dev/null ||

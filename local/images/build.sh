@@ -67,7 +67,8 @@ pause_source() {
   local v dir src
   v=$(kubernetes_version)
   command -v go >/dev/null 2>&1 || die "the pause image compiles Kubernetes' pause.c from the k8s.io/kubernetes@$v Go module: Go is needed to fetch it"
-  dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$v" 2>/dev/null | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  # Outside any module, not from /tmp (a planted go.mod there: review m4 of 2026-12-07).
+  dir=$(mkdir -p "$TOOLS_DIR/.go-cwd" && cd "$TOOLS_DIR/.go-cwd" && GOWORK=off GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$v" 2>/dev/null | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
   src=$dir/build/pause/linux/pause.c
   [[ -n $dir && -f $src ]] || die "k8s.io/kubernetes@$v (build/pause/linux/pause.c) is not in the Go module cache and the proxy did not serve it"
   echo "$src"
@@ -412,16 +413,19 @@ cmd_verify() {
   local data=$r/valkey/rootfs/tmp/verify
   mkdir -p "$data"
   chown 1000:1000 "$data"
-  printf 'user default on #%s ~* &* +@all\n' "$(printf verify-pass | sha256sum | cut -d' ' -f1)" >"$data/users.acl"
-  printf 'port %s\nprotected-mode no\nbind * -::*\ndir /tmp/verify\naclfile /tmp/verify/users.acl\n' "$port" >"$data/valkey.conf"
+  # Loopback only, and a password made here, passed to the client in its environment (review m3
+  # of 2026-12-07: the check's server listened on every interface with a public password).
+  local pass; pass=$(openssl rand -hex 16)
+  printf 'user default on #%s ~* &* +@all\n' "$(printf %s "$pass" | sha256sum | cut -d' ' -f1)" >"$data/users.acl"
+  printf 'port %s\nprotected-mode yes\nbind 127.0.0.1\ndir /tmp/verify\naclfile /tmp/verify/users.acl\n' "$port" >"$data/valkey.conf"
   env -i PATH=$IMAGE_PATH HOME=/ chroot --userspec=1000:1000 "$r/valkey/rootfs" valkey-server /tmp/verify/valkey.conf >"$data/server.log" 2>&1 &
   local pid=$! _
   for _ in $(seq 50); do
-    out=$(env -i PATH=$IMAGE_PATH HOME=/ chroot "$r/valkey/rootfs" valkey-cli -p "$port" --user default --pass verify-pass --no-auth-warning ping 2>&1) && [[ $out == PONG ]] && break
+    out=$(env -i PATH=$IMAGE_PATH HOME=/ REDISCLI_AUTH="$pass" chroot "$r/valkey/rootfs" valkey-cli -h 127.0.0.1 -p "$port" --no-auth-warning ping 2>&1) && [[ $out == PONG ]] && break
     sleep 0.1
   done
   local noauth
-  noauth=$(env -i PATH=$IMAGE_PATH HOME=/ chroot "$r/valkey/rootfs" valkey-cli -p "$port" ping 2>&1 || true)
+  noauth=$(env -i PATH=$IMAGE_PATH HOME=/ chroot "$r/valkey/rootfs" valkey-cli -h 127.0.0.1 -p "$port" ping 2>&1 || true)
   kill "$pid"; wait "$pid" 2>/dev/null || true
   [[ $out == PONG ]] || die "valkey: server did not answer PONG: $out; log: $(cat "$data/server.log")"
   say "valkey: valkey-server answers PONG with the password, '$noauth' without"

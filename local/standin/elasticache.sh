@@ -34,17 +34,25 @@
 #   port; kube-router enforces it on the pod's traffic to this host (its INPUT hook), which the
 #   e2e suite checks (a non-allowed port on the same address is refused).
 #
-# Every process is recorded with its pid and start time and stopped by them; the bridge and the
-# Kubernetes objects are recorded in the ledger and removed by `down`, nothing else.
+# Every process is recorded (boot, pid, start time) and stopped by that record; the bridge (tagged
+# with this state dir) and the Kubernetes objects are recorded in the ledger before they exist and
+# removed by `down`, nothing else (local/cluster/ledger.sh, as the cluster).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE=${TASKFLOW_STATE_DIR:-$root/.state}
 mkdir -p "$STATE"; STATE=$(cd "$STATE" && pwd)
 DIR=$STATE/standin
-LEDGER=$DIR/ledger
+# The cluster's ledger rules (local/cluster/ledger.sh): the boot it was written in, each thing
+# recorded before it exists, processes by boot + pid + start time (review M6 of 2026-12-07).
+LEDGER_DIR=$DIR/ledger
+# Host-wide: tfcache0 and the node addresses are one per host. Not the cluster's own lock: the
+# cluster's `down` runs ours while holding that one.
+LOCK_FILE=${TASKFLOW_STANDIN_LOCK:-/run/taskflow-standin.lock}
 TOOLS_DIR=${TASKFLOW_TOOLS_DIR:-$HOME/.cache/taskflow-api/tools}
 KUBECTL=${KUBECTL:-$TOOLS_DIR/bin/kubectl}
-export KUBECONFIG=${KUBECONFIG:-$STATE/kubeconfig}
+# This state dir's cluster, never the caller's ambient KUBECONFIG: `down` deletes a namespace, and
+# must not do so in whatever cluster the caller's shell names (review M6 of 2026-12-07).
+KUBECONFIG_FILE=$STATE/kubeconfig
 
 IFACE=tfcache0
 # The nodes' CIDR (redis.egressCidrs of the rehearsal stack): 10.245.0.8/29.
@@ -56,8 +64,16 @@ ENDPOINT=$SERVICE.$NAMESPACE.svc.cluster.local
 
 say() { printf '[standin] %s\n' "$*" >&2; }
 die() { printf '[standin] error: %s\n' "$*" >&2; exit 1; }
-kubectl() { "$KUBECTL" "$@"; }
-ledger_add() { grep -qxF "$1" "$LEDGER" 2>/dev/null || echo "$1" >>"$LEDGER"; }
+kubectl() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+# shellcheck source=SCRIPTDIR/../cluster/ledger.sh
+source "$root/local/cluster/ledger.sh"
+lock() {
+  exec {LOCK_FD}>>"$LOCK_FILE"
+  flock -w 300 "$LOCK_FD" || die "another elasticache.sh up/down holds $LOCK_FILE"
+}
+# The tag `up` puts on the link it created: `down` deletes only a link that carries it.
+link_tag() { echo "taskflow-standin:$DIR"; }
+link_ours() { ledger_has link "$IFACE" && [[ $(ip link show dev "$IFACE" 2>/dev/null | sed -n 's/^ *alias //p') == "$(link_tag)" ]]; }
 
 # Debian's redis-server and redis-cli with their package libraries (local/images/build.sh host-redis).
 # The server binary is copied into the state dir: a running binary in the shared cache would make
@@ -111,10 +127,10 @@ net_up() {
   if ! ip link show "$IFACE" >/dev/null 2>&1; then
     # A bridge without ports: the kernel has no dummy driver here, and a bridge's addresses are
     # local like a dummy's. Created only if absent, so never someone else's interface.
-    ip link add "$IFACE" type bridge
-    ledger_add "link $IFACE"
-  elif ! grep -qxF "link $IFACE" "$LEDGER" 2>/dev/null; then
-    die "$IFACE exists and is not ours (not in $LEDGER): refusing to use it"
+    ledger_add link "$IFACE" || die "cannot write $LEDGER_DIR"
+    ip link add "$IFACE" type bridge && ip link set "$IFACE" alias "$(link_tag)" || die "could not create $IFACE"
+  elif ! link_ours; then
+    die "$IFACE exists and is not ours (not in $LEDGER_DIR, or not tagged $(link_tag)): refusing to use it"
   fi
   ip link set "$IFACE" up
   local ip
@@ -123,12 +139,7 @@ net_up() {
   done
 }
 
-proc_alive() { # proc_alive NAME: the recorded pid still runs the process we started
-  local f=$DIR/$1.pid pid start
-  [[ -f $f ]] || return 1
-  read -r pid start <"$f"
-  [[ -d /proc/$pid ]] && [[ $(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null) == "$start" ]]
-}
+proc_alive() { pidrec_check "$LEDGER_DIR/pids/$1.pid"; } # the process we started, still running
 
 node_conf() { # node_conf I: the config of node I (0 = the first primary)
   local i=$1 ip=${NODES[$1]} token
@@ -162,11 +173,10 @@ start_node() {
   local i=$1
   proc_alive "node$i" && return
   node_conf "$i"
-  LD_LIBRARY_PATH=$LIBS setsid "$SERVER" "$DIR/node$i/redis.conf" </dev/null >/dev/null 2>&1 &
-  local pid=$!
-  sleep 0.2
-  echo "$pid $(awk '{print $22}' "/proc/$pid/stat")" >"$DIR/node$i.pid"
-  ledger_add "proc node$i"
+  local pid
+  # Its own session, no fd of ours (the lock), recorded right after the fork (ledger.sh).
+  pid=$(LD_LIBRARY_PATH=$LIBS run_detached "$DIR/node$i/stdout.log" "$SERVER" "$DIR/node$i/redis.conf")
+  pidrec_write "$LEDGER_DIR/pids/node$i.pid" "$pid" "$SERVER" || die "node $i (pid $pid) did not start (log: $DIR/node$i/redis.log)"
 }
 
 wait_ready() {
@@ -216,14 +226,20 @@ endpoints:
   - addresses: ["$addr"]
     conditions: {ready: true}
 EOF
-  ledger_add "k8s namespace/$NAMESPACE"
+  ledger_add k8s "namespace/$NAMESPACE" || die "cannot write $LEDGER_DIR"
 }
 
 cmd_up() {
-  mkdir -p "$DIR"; chmod 700 "$DIR"
   command -v openssl >/dev/null || die "openssl is needed for the local CA"
   [[ -x $KUBECTL ]] || die "kubectl not found at $KUBECTL (local/toolchain/tools.sh cluster)"
-  kubectl get --raw /readyz >/dev/null 2>&1 || die "no cluster at $KUBECONFIG (bash local/cluster/cluster.sh up)"
+  kubectl get --raw /readyz >/dev/null 2>&1 || die "no cluster at $KUBECONFIG_FILE (bash local/cluster/cluster.sh up)"
+  lock
+  [[ ! -f $DIR/ledger ]] || die "a stand-in of an older version runs from $DIR: elasticache.sh down first"
+  (umask 077; mkdir -p "$DIR") && chmod 700 "$DIR" || die "cannot create $DIR"
+  ledger_open || die "cannot write $LEDGER_DIR"
+  # A failure (a full disk included: LEDGER_STRICT) undoes what this up made.
+  trap 'rc=$?; if ((rc != 0)); then say "up failed ($rc): removing what it made"; LEDGER_STRICT= teardown; fi' EXIT
+  LEDGER_STRICT=1
   redis_bins
   make_pki
   make_token
@@ -233,6 +249,7 @@ cmd_up() {
   for i in 0 1 2; do start_node "$i"; done
   wait_ready
   endpoint_apply "$(cat "$DIR/primary")"
+  trap - EXIT
   say "up: primary $(cat "$DIR/primary"), endpoint $ENDPOINT:$PORT (TLS only), CA $DIR/ca.crt, token $DIR/token"
 }
 
@@ -268,9 +285,11 @@ cmd_rotate() {
   redis_bins
   local new ip
   new=$(openssl rand -hex 32)
+  # Tokens go to redis-cli on stdin (one command a line), never on its argv, which `ps` shows
+  # to every user (review m1 of 2026-12-07).
   for ip in "${NODES[@]}"; do
-    cli_at "$ip" ACL SETUSER default ">$new" >/dev/null
-    REDISCLI_AUTH=$new LD_LIBRARY_PATH=$LIBS "$CLI" --tls --cacert "$DIR/ca.crt" -h "$ip" -p "$PORT" --no-auth-warning CONFIG SET masterauth "$new" >/dev/null
+    printf 'ACL SETUSER default >%s\n' "$new" | cli_at "$ip" >/dev/null
+    printf 'CONFIG SET masterauth %s\n' "$new" | REDISCLI_AUTH=$new LD_LIBRARY_PATH=$LIBS "$CLI" --tls --cacert "$DIR/ca.crt" -h "$ip" -p "$PORT" --no-auth-warning >/dev/null
   done
   (umask 077; echo "$new" >>"$DIR/tokens"; echo "$new" >"$DIR/token")
   say "rotate: a new token is valid on every node; the previous one still is (retire it after the app moved)"
@@ -283,7 +302,7 @@ cmd_retire() {
   [[ $(wc -l <"$DIR/tokens") -ge 2 ]] || die "nothing to retire: one token only"
   while read -r old; do
     [[ $old == "$(token_current)" ]] && continue
-    for ip in "${NODES[@]}"; do cli_at "$ip" ACL SETUSER default "<$old" >/dev/null; done
+    for ip in "${NODES[@]}"; do printf 'ACL SETUSER default <%s\n' "$old" | cli_at "$ip" >/dev/null; done
   done <"$DIR/tokens"
   (umask 077; token_current >"$DIR/tokens.new"; mv "$DIR/tokens.new" "$DIR/tokens")
   say "retire: only the newest token is valid"
@@ -298,24 +317,31 @@ cmd_status() {
   kubectl -n "$NAMESPACE" get endpointslice "$SERVICE-1" -o jsonpath='endpoint -> {.endpoints[0].addresses[0]}{"\n"}' 2>/dev/null || true
 }
 
-cmd_down() {
-  [[ -f $LEDGER ]] || { say "nothing to stop"; return; }
-  local i pid start
-  for i in 0 1 2; do
-    if proc_alive "node$i"; then
-      read -r pid start <"$DIR/node$i.pid"
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
-      if [[ -d /proc/$pid ]]; then kill -9 "$pid" 2>/dev/null || true; fi
-    fi
-    rm -f "$DIR/node$i.pid"
-  done
-  if grep -qxF "k8s namespace/$NAMESPACE" "$LEDGER" && [[ -x $KUBECTL ]] && kubectl get --raw /readyz >/dev/null 2>&1; then
+teardown() { # what the ledger lists; then the directory (CA, token, data: a new group starts empty)
+  local i
+  for i in 0 1 2; do pidrec_stop "$LEDGER_DIR/pids/node$i.pid" "node$i" 5; done
+  if ledger_has k8s "namespace/$NAMESPACE" && [[ -x $KUBECTL ]] && kubectl get --raw /readyz >/dev/null 2>&1; then
     kubectl delete namespace "$NAMESPACE" --wait=false >/dev/null 2>&1 || true
   fi
-  if grep -qxF "link $IFACE" "$LEDGER"; then ip link del "$IFACE" 2>/dev/null || true; fi
-  # The CA, token and data go with the rest: the next `up` starts from empty, as a new group would.
+  if link_ours; then ip link del "$IFACE" 2>/dev/null || true; fi
   rm -rf "$DIR"
+}
+
+cmd_down() {
+  lock
+  if [[ -f $DIR/ledger ]]; then # an older version's stand-in: its pid files held "PID STARTTIME"
+    local i pid start
+    for i in 0 1 2; do
+      { read -r pid start <"$DIR/node$i.pid" && [[ $(proc_start "$pid") == "$start" ]] && kill "$pid"; } 2>/dev/null || true
+    done
+    if grep -qxF "link $IFACE" "$DIR/ledger"; then ip link del "$IFACE" 2>/dev/null || true; fi
+    rm -rf "$DIR"; say "down: the older version's stand-in removed"; return
+  fi
+  case $(ledger_state) in
+    absent) say "nothing to stop (no ledger in $LEDGER_DIR)"; return ;;
+    stale) say "the ledger is from an earlier boot: nothing of it runs; removing its files only"; rm -rf "$DIR"; return ;;
+  esac
+  teardown
   say "down: nodes stopped, $IFACE and namespace $NAMESPACE removed"
 }
 

@@ -75,13 +75,21 @@ from_path() {
   ln -sf "$found" "$TOOLS_BIN/$out"
 }
 
+# go_outside_module CMD... : a go command run outside any module: from an empty directory of
+# the tools cache with GOWORK off. Not /tmp, where any user can plant a go.mod (say `go 1.99`)
+# that fails every check, which is then saved as "refused" for good (review m4 of 2026-12-07).
+go_outside_module() {
+  local d=$TASKFLOW_TOOLS_DIR/.go-cwd
+  mkdir -p "$d" && (cd "$d" && GOWORK=off GOFLAGS=-mod=mod "$@")
+}
+
 # proxy_serves MODULE@VERSION : the Go module proxy answers for this module version. Refusals
 # (HTTP 403/404) are remembered in the cache so a warm run does not ask again.
 proxy_serves() {
   have_go || return 1
   local marker=$TASKFLOW_TOOLS_DIR/.refused/${1//\//_}
   [[ -f $marker ]] && return 1
-  if (cd /tmp && GOFLAGS=-mod=mod go mod download -json "$1" >/dev/null 2>&1); then return 0; fi
+  if go_outside_module go mod download -json "$1" >/dev/null 2>&1; then return 0; fi
   mkdir -p "$(dirname "$marker")"
   echo "refused by $(go env GOPROXY) on $(date -u +%F)" > "$marker"
   tool_progress "$1 is not served by the Go module proxy"
@@ -89,7 +97,7 @@ proxy_serves() {
 }
 
 # module_dir MODULE@VERSION : where `go mod download` unpacked it (read-only).
-module_dir() { (cd /tmp && GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'); }
+module_dir() { go_outside_module go mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'; }
 
 # mirror_file REL : the path of a mirror file after checking it against the mirror's SHA256SUMS;
 # fails (quietly) when the mirror or the file is absent, loudly when the checksum is wrong.

@@ -67,12 +67,11 @@ describe("local cluster ledger: pid records", function () {
         assert.equal(sh(`pidrec_check "${file}" && echo ours || echo stranger`), "ours");
     });
 
-    it("a record whose start time, executable or boot differs names a stranger (a reused pid)", () => {
+    it("a record whose start time or boot differs names a stranger (a reused pid)", () => {
         const pid = sleeper(children);
         const exe = fs.readlinkSync(`/proc/${pid}/exe`);
         const forged = {
             "start time": `${pid} ${Number(startOf(pid)) + 1} ${exe} ${bootId()}`,
-            executable: `${pid} ${startOf(pid)} /usr/local/bin/etcd ${bootId()}`,
             boot: `${pid} ${startOf(pid)} ${exe} 00000000-0000-0000-0000-000000000000`,
         };
         for (const [what, line] of Object.entries(forged)) {
@@ -91,6 +90,35 @@ describe("local cluster ledger: pid records", function () {
         assert.ok(!fs.existsSync(file));
     });
 
+    it("a daemon whose binary was replaced on disk (a rebuild, an apt upgrade) is still ours, and stopping it stops it", () => {
+        // A copy of sleep in a directory of our own, then replaced the way a recipe rebuilds a
+        // tool (rm + new file): /proc/PID/exe now reads "... (deleted)" (review M2, 2026-12-07).
+        const bin = path.join(dir, "kube-daemon");
+        fs.copyFileSync(execFileSync("bash", ["-c", "type -P sleep"], { encoding: "utf8" }).trim(), bin);
+        fs.chmodSync(bin, 0o755);
+        const c = spawn(bin, ["300"], { stdio: "ignore" });
+        children.push(c);
+        const file = path.join(dir, "d.pid");
+        sh(`pidrec_write "${file}" ${c.pid} "${bin}"`);
+        fs.rmSync(bin);
+        fs.copyFileSync(execFileSync("bash", ["-c", "type -P true"], { encoding: "utf8" }).trim(), bin);
+        assert.match(fs.readlinkSync(`/proc/${c.pid}/exe`), / \(deleted\)$/, "the test did not replace the running binary");
+        assert.equal(sh(`pidrec_check "${file}" && echo ours || echo stranger`), "ours");
+        assert.equal(sh(`proc_exe ${c.pid}`), bin, "a scan by binary would miss the daemon");
+        sh(`pidrec_stop "${file}" kube-daemon 5`);
+        const state = fs.existsSync(`/proc/${c.pid}/stat`) ? fs.readFileSync(`/proc/${c.pid}/stat`, "utf8").replace(/^.*\) /s, "")[0] : "gone";
+        assert.ok(state === "Z" || state === "gone", `the daemon still runs (state ${state})`);
+    });
+
+    it("a record is written before the process has exec'd, so a kill of `up` in that window leaves it findable", () => {
+        // The fork of a background job before its exec: same pid and start time as the daemon.
+        const file = path.join(dir, "f.pid");
+        const out = sh(`( sleep 0.3; exec sleep 300 ) & p=$!; pidrec_write "${file}" $p "$(command -v sleep)" & w=$!; sleep 0.1; cat "${file}"; wait $w; echo rc=$?; kill $p`);
+        const [first, rc] = out.split("\n");
+        assert.match(first, /^\d+ \d+ \S+ \S+$/, `no record before the exec: ${out}`);
+        assert.equal(rc, "rc=0");
+    });
+
     it("stopping by a record that names our process stops it", () => {
         const pid = sleeper(children);
         const file = path.join(dir, "s.pid");
@@ -98,6 +126,64 @@ describe("local cluster ledger: pid records", function () {
         // The child is a zombie until node reaps it; /proc/PID/stat then says Z.
         const state = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0] : "gone";
         assert.ok(state === "Z" || state === "gone", `state ${state}`);
+    });
+});
+
+describe("local cluster ledger: a write that fails (a full disk)", function () {
+    let mnt: string;
+    before(function () {
+        // A filesystem of its own, one page, filled: needs root to mount (the node needs root anyway).
+        if (!onLinux || process.getuid?.() !== 0) this.skip();
+        mnt = fs.mkdtempSync(path.join(os.tmpdir(), "ledger-full-"));
+        execFileSync("mount", ["-t", "tmpfs", "-o", "size=4k", "tmpfs", mnt]);
+        fs.mkdirSync(path.join(mnt, "ledger"));
+        fs.writeFileSync(path.join(mnt, "ledger/created"), `boot ${bootId()}\n`.padEnd(4096, "#"));
+    });
+    after(() => {
+        if (!mnt) return;
+        spawnSync("umount", [mnt]);
+        fs.rmSync(mnt, { recursive: true, force: true });
+    });
+    // `node_up || ...`: errexit is off in the whole body of a function called in a || list.
+    const inOrList = (strict: string) => spawnSync("bash", ["-c",
+        `source "${LEDGER}"; LEDGER_DIR="${mnt}/ledger" LEDGER_STRICT=${strict}; f() { ledger_add link tfbr0; echo created-the-bridge; }; f || echo caller-saw-failure; echo up-went-on`],
+    { encoding: "utf8" });
+
+    it("stops `up` (LEDGER_STRICT) even in a || list, before the thing it would record is made", () => {
+        const r = inOrList("1");
+        assert.equal(r.status, 75, r.stderr);
+        assert.match(r.stderr, /cannot write .*created \(disk full\?\): link tfbr0/);
+        assert.equal(r.stdout, "", "something ran after the failed record");
+    });
+
+    it("fails (and says so) outside `up`, where a teardown must run to its end", () => {
+        const r = inOrList("");
+        assert.equal(r.status, 0);
+        assert.match(r.stderr, /cannot write/);
+    });
+});
+
+describe("local cluster preflight: the host's routes", function () {
+    // In a network namespace of its own (root), with what a LAN on 10.0.0.0/24 looks like.
+    const ns = `tfroute${process.pid}`;
+    before(function () {
+        if (!onLinux || process.getuid?.() !== 0) this.skip();
+        execFileSync("ip", ["netns", "add", ns]);
+    });
+    after(() => spawnSync("ip", ["netns", "delete", ns]));
+    const clash = () => execFileSync("nsenter", [`--net=/run/netns/${ns}`, "bash", "-c",
+        `STATE=$(mktemp -d); LEDGER_DIR=$STATE/ledger; root="${PROJECT_ROOT}"; source "${LEDGER}"; source "${NETFILTER}"; source "${path.join(PROJECT_ROOT, "local/cluster/node.sh")}"; node_route_clash`],
+    { encoding: "utf8" }).trim();
+
+    it("says nothing on a host whose routes stay out of the cluster's ranges", () => {
+        assert.equal(clash(), "");
+    });
+
+    it("refuses a host whose LAN is inside them (10.0.0.0/24: its 10.0.0.1 would be DNATed to the API server)", () => {
+        for (const a of [["link", "add", "lan0", "type", "bridge"], ["addr", "add", "10.0.0.5/24", "dev", "lan0"], ["link", "set", "lan0", "up"]]) {
+            execFileSync("nsenter", [`--net=/run/netns/${ns}`, "ip", ...a]);
+        }
+        assert.match(clash(), /already routes 10\.0\.0\.1 \(10\.0\.0\.0\/24 dev lan0.*\), inside the local cluster's ranges/);
     });
 });
 

@@ -23,7 +23,7 @@ ensure_kubernetes() {
   # k8s.io/kubernetes replaces its k8s.io/* staging modules with local paths; outside the repo
   # they are the published modules of the same release (v0.MINOR.PATCH).
   local gomod staging edits=()
-  gomod=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
+  gomod=$(go_outside_module go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
   staging=$(go mod edit -json "$gomod" | node -e '
     const m = JSON.parse(require("fs").readFileSync(0, "utf8"));
     for (const r of m.Replace || []) if (r.New.Path.startsWith("./staging/")) console.log(r.Old.Path);')

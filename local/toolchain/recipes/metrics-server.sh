@@ -17,7 +17,7 @@ ensure_metrics_server() {
     # The release's version stamp (its Makefile: client-go's version package), so --version and
     # the cache check read the pin. Big Go builds share the 2 cores: one at a time.
     local pkg=k8s.io/client-go/pkg/version
-    if flock /tmp/taskflow-gobuild.lock bash -c "$(declare -f go_wrapper_build); go_wrapper_build \"\$@\"" _ \
+    if flock "$TASKFLOW_TOOLS_DIR/.locks/gobuild" bash -c "$(declare -f go_wrapper_build); go_wrapper_build \"\$@\"" _ \
         "$out" "$mod@$v" "-X $pkg.gitVersion=$v -X $pkg.gitCommit=proxy-$v -X $pkg.buildDate=1970-01-01T00:00:00Z" \
         "$mod/cmd/metrics-server"; then
       mv -f "$out/metrics-server" "$TOOLS_BIN/metrics-server"; rm -rf "$out"
