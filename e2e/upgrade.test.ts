@@ -192,24 +192,35 @@ describe("upgrade: the previous release, then HEAD, on one stack under load", fu
             restarted += bounced;
         }
 
-        // The migration hook: run once for a new revision, in its declared order; not at all otherwise.
+        // The migration hook: its Job ran for the new revision, in its declared order; no hook ran
+        // otherwise. The Job is deleted on success (hook-delete-policy); its events remain. The
+        // marker itself moves only with the schema version (app/src/migrate.js), so it must not
+        // change here: both releases are at the same schema.
+        let hookNote = "none ran (nothing to upgrade)";
         const markerAfter = await marker();
+        assert.deepEqual(markerAfter, markerBefore, "the schema marker changed: a migration ran that the schema did not ask for");
+        const jobEvents = ((await tg.get<any>(["events", "-n", tg.namespace]))?.items ?? []).filter((e: any) => e.involvedObject?.kind === "Job");
+        const at = (e: any) => Date.parse(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp);
+        const hookJob = `${RELEASE}-migrate-${expected}`;
         if (releaseOp === "update") {
-            assert.match(markerAfter.appliedBy ?? "", new RegExp(`-migrate-${expected}-`), `the migration marker was not written by revision ${expected}'s hook: ${JSON.stringify(markerAfter)}`);
+            const created = jobEvents.find((e: any) => e.involvedObject.name === hookJob && e.reason === "SuccessfulCreate");
+            const completed = jobEvents.find((e: any) => e.involvedObject.name === hookJob && e.reason === "Completed");
+            assert.ok(created && completed, `no SuccessfulCreate and Completed events of the hook Job ${hookJob}`);
             const hooks = ok(await tg.helm(["get", "hooks", RELEASE, "--revision", String(expected)]), "helm get hooks").stdout;
-            const post = /"?helm\.sh\/hook"?: "?post-install,post-upgrade/.test(hooks);
-            const applied = Date.parse(markerAfter.appliedAt);
-            const apiPods = [...(wlAfter.get(`Deployment/${RELEASE}`)?.pods.keys() ?? [])];
+            const post = /helm\.sh\/hook"?: "?post-install,post-upgrade/.test(hooks);
             const newPods = ((await tg.get<any>(["pods", "-n", tg.namespace, "-l", "app.kubernetes.io/component=api"]))?.items ?? [])
-                .filter((p: any) => apiPods.includes(p.metadata.uid) && !wlBefore.get(`Deployment/${RELEASE}`)?.pods.has(p.metadata.uid));
+                .filter((p: any) => !p.metadata.deletionTimestamp && !wlBefore.get(`Deployment/${RELEASE}`)?.pods.has(p.metadata.uid));
             for (const p of newPods) {
-                const created = Date.parse(p.metadata.creationTimestamp);
                 // Timestamps are whole seconds in the API.
-                if (post) assert.ok(applied >= created - 1000, `post-upgrade migration at ${markerAfter.appliedAt} before pod ${p.metadata.name} existed`);
-                else assert.ok(Math.floor(applied / 1000) * 1000 <= created, `pre-upgrade migration at ${markerAfter.appliedAt} after pod ${p.metadata.name} was created`);
+                const podCreated = Date.parse(p.metadata.creationTimestamp);
+                if (post) assert.ok(at(created) >= podCreated, `post-upgrade hook ${hookJob} started before pod ${p.metadata.name} was created`);
+                else assert.ok(at(completed) <= podCreated, `pre-upgrade hook ${hookJob} completed after pod ${p.metadata.name} was created`);
             }
+            hookNote = `${hookJob} (${post ? "post" : "pre"}-upgrade) ran in order against ${newPods.length} new app pod(s)`;
         } else {
-            assert.deepEqual(markerAfter, markerBefore, "the migration ran although the Release did not change");
+            const since = Math.floor(started / 1000) * 1000;
+            const ran = jobEvents.filter((e: any) => e.reason === "SuccessfulCreate" && at(e) >= since).map((e: any) => e.involvedObject.name);
+            assert.deepEqual(ran, [], "a hook Job ran although the Release did not change");
         }
 
         ok(await tg.pulumi(["preview", "--expect-no-changes"], headConfig), "pulumi preview --expect-no-changes after the upgrade");
@@ -219,6 +230,7 @@ describe("upgrade: the previous release, then HEAD, on one stack under load", fu
             `load: ${describeLoad(report)}`,
             `Release: ${releaseOp === "update" ? `updated in place, revision ${expected - 1} -> ${expected}` : `unchanged (revision ${expected}): HEAD deploys what the previous release did`}; replaced: no (URN and ID unchanged)`,
             `pods: ${restarted} container restart(s), ${replacedPods} pod(s) replaced${notes.length ? `: ${notes.join("; ")}` : ""}`,
+            `migration hook: ${hookNote}`,
         ];
         for (const line of summary) console.log(`      ${line}`);
         assert.ok(report.requests >= MIN_REQUESTS, `too few requests to judge (${report.requests} < ${MIN_REQUESTS})`);
