@@ -10,7 +10,11 @@
 #      (test/chart/ct-lintconf.yaml), when yamllint is installed (reported as SKIP otherwise);
 #   5. version discipline: a change to what the chart deploys needs a Chart.yaml version bump
 #      against $TASKFLOW_CHART_BASE (default origin/main, else main; SKIP without one), and
-#      chart/Chart.lock is in sync with Chart.yaml (Helm's digest, checked by Helm itself).
+#      chart/Chart.lock is in sync with Chart.yaml (Helm's digest, checked by Helm itself);
+#   6. upgrade from the previous release (scripts/release-base.sh: $TASKFLOW_RELEASE_BASE, the
+#      newest v* tag, else the merge-base with main): no immutable field of an existing object
+#      changes unless test/chart/upgrade-migrations.yaml says how it migrates, and its
+#      chart/values.yaml and stack values pass HEAD's values.schema.json (Helm's own check).
 #
 #   bash scripts/test-chart.sh
 #   CHART_TEST_VALUES_DIR=dir bash scripts/test-chart.sh   # use dir/<stack>.yaml instead of plan
@@ -180,6 +184,65 @@ for bad in test/chart/bad-values/*.yaml; do
     check "$(basename "$bad" .yaml) rejected by $(basename "$helm")" rejects "$helm" "$bad" "$expect"
   done
 done
+
+echo "== upgrade from the previous release (scripts/release-base.sh)"
+# A chart is only as good as its upgrade from what prod runs: an immutable field changed (a
+# selector label, a hook Job's template, a Service's clusterIP) fails Helm half-way and the atomic
+# release rolls back; a value renamed or removed fails every values file that still sets it.
+prev=$work/prev
+# schema_only DEST CHART : a copy of CHART and its subchart without templates: `helm template` of
+# it runs Helm's values check (defaults merged, the subchart's schema included) and nothing else.
+schema_only() {
+  rm -rf "$1"; cp -R "$2" "$1"; rm -rf "$1/templates"
+  local tgz; for tgz in "$1"/charts/*.tgz; do tar -xzf "$tgz" -C "$1/charts" && rm "$tgz"; done
+  rm -rf "$1"/charts/*/templates
+}
+values_accepted() { # CHART FILE : Helm accepts FILE's values against CHART's schema
+  "$HELM4" template taskflow-api "$1" --namespace taskflow -f "$2" > /dev/null
+}
+in_place() { # BASE_CHART BASE_VALUES HEAD_CHART HEAD_VALUES MIGRATIONS : upgrade-check of the two renders
+  local a=$work/upgrade-base.yaml b=$work/upgrade-head.yaml
+  "$HELM4" template taskflow-api "$1" --namespace taskflow -f "$2" --kube-version "$newest" > "$a" || return 1
+  "$HELM4" template taskflow-api "$3" --namespace taskflow -f "$4" --kube-version "$newest" > "$b" || return 1
+  npx --no-install ts-node --transpile-only test/chart/upgrade-check.ts "$a" "$b" "$5"
+}
+refused() { # what CMD... : CMD must fail (a check that cannot fail proves nothing)
+  local what=$1 out; shift
+  if out=$("$@" 2>&1); then echo "$what passed; it must fail"; return 1; fi
+  grep -Eq -- "$what" <<<"$out" || { echo "failed, but not naming /$what/:"; echo "$out"; return 1; }
+}
+if ! base=$(bash scripts/release-base.sh 2>"$work/base.why"); then
+  if [[ ${CI:-} == true ]]; then check "a previous release to upgrade from ($(cat "$work/base.why"))" false
+  else printf '  SKIP  upgrade checks: %s\n' "$(sed 's/^release-base: //' "$work/base.why")"; fi
+elif ! prev_stacks=$(bash test/chart/previous-release.sh "$base" "$prev" 2>"$work/prev.err"); then
+  check "the previous release ${base:0:12} prepared (test/chart/previous-release.sh): $(tail -3 "$work/prev.err")" false
+else
+  printf '        base: %s\n' "$(sed 's/^release-base: //' "$work/base.why")"
+  schema_only "$work/schema-chart" "$chart"
+  check "the previous release's chart/values.yaml passes HEAD's values schema" values_accepted "$work/schema-chart" "$prev/values-defaults.yaml"
+  for stack in $prev_stacks; do
+    check "$stack: the previous release's stack values pass HEAD's values schema" values_accepted "$work/schema-chart" "$prev/values/$stack.yaml"
+    [[ -f $work/values/$stack/values.yaml ]] || continue
+    check "$stack: upgrade from ${base:0:12} changes no immutable field" \
+      in_place "$prev/chart" "$prev/values/$stack.yaml" "$chart" "$work/values/$stack/values.yaml" test/chart/upgrade-migrations.yaml
+  done
+  # Canaries on copies of HEAD's chart, dev's values: each mutation must be refused by name.
+  if [[ -f $work/values/dev/values.yaml ]]; then
+    dv=$work/values/dev/values.yaml none=$work/no-migrations.yaml; echo 'migrations: []' > "$none"
+    mutant() { rm -rf "$work/mutant"; cp -R "$chart" "$work/mutant"; }
+    mutant; sed -i '/define "taskflow-api.selectorLabels"/,/end/ s|^app.kubernetes.io/component: api$|&\napp.kubernetes.io/part-of: taskflow|' "$work/mutant/templates/_helpers.tpl"
+    check "a selector label added is refused (Deployment spec.selector)" refused "Deployment/taskflow-api spec.selector" in_place "$prev/chart" "$prev/values/dev.yaml" "$work/mutant" "$dv" "$none"
+    mutant; sed -i 's|before-hook-creation,hook-succeeded|hook-succeeded|; s|^      restartPolicy: Never$|&\n      activeDeadlineSeconds: 600|' "$work/mutant/templates/migration-job.yaml"
+    check "a hook Job's template changed without before-hook-creation is refused" refused "Job/taskflow-api-migrate-1 spec.template" in_place "$prev/chart" "$prev/values/dev.yaml" "$work/mutant" "$dv" "$none"
+    mutant; sed -i 's|^  type: {{ .Values.service.type }}$|&\n  clusterIP: None|' "$work/mutant/templates/service.yaml"
+    check "a Service made headless is refused (spec.clusterIP)" refused "Service/taskflow-api spec.clusterIP" in_place "$prev/chart" "$prev/values/dev.yaml" "$work/mutant" "$dv" "$none"
+    printf 'migrations:\n  - object: Service/taskflow-api\n    field: spec.clusterIP\n    how: canary\n' > "$work/declared.yaml"
+    check "the same change passes once declared in the migrations file" in_place "$prev/chart" "$prev/values/dev.yaml" "$work/mutant" "$dv" "$work/declared.yaml"
+    schema_only "$work/mutant" "$chart"; sed -i 's/^replicaCount:/replicas:/' "$work/mutant/values.yaml"
+    node -e 'const f=process.argv[1], s=require(f); s.properties.replicas=s.properties.replicaCount; delete s.properties.replicaCount; s.required=s.required.map((k)=>k==="replicaCount"?"replicas":k); require("fs").writeFileSync(f, JSON.stringify(s))' "$work/mutant/values.schema.json"
+    check "a value renamed without a default (replicaCount -> replicas) fails the previous release's values" refused "replicaCount" values_accepted "$work/mutant" "$prev/values-defaults.yaml"
+  fi
+fi
 
 echo "chart: $(wc -l < "$work/renders" 2>/dev/null || echo 0) successful helm template renders"
 echo "chart: $pass passed, $fail failed"
