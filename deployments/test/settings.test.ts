@@ -1,5 +1,7 @@
 // The deployment settings each taskflow-api stack gets from the committed config.
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 
 import { parseConfig } from "../config";
 import { AWS_SESSION_DURATION, buildSettings } from "../settings";
@@ -7,6 +9,8 @@ import { rawConfigFromFile } from "./support/program";
 
 const config = parseConfig(rawConfigFromFile());
 const STACKS = ["dev", "staging"] as const;
+/** The executor runs the program's CLI: the root project's @pulumi/pulumi (engine and SDK ship together). */
+const PROGRAM_SDK = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
 
 describe("deployment settings", () => {
     for (const stack of STACKS) {
@@ -27,7 +31,7 @@ describe("deployment settings", () => {
                 "npm ci --no-audit --no-fund", "bash scripts/chart-deps.sh", `bash scripts/ci-kubeconfig.sh ${stack}`,
             ]);
             assert.strictEqual(s.operationContext.options.skipInstallDependencies, true);
-            assert.strictEqual(s.executorContext.executorImage, "pulumi/pulumi:3.255.0");
+            assert.strictEqual(s.executorContext.executorImage, `pulumi/pulumi:${PROGRAM_SDK}`);
             assert.strictEqual(s.cacheOptions.enable, true);
         });
 
