@@ -14,7 +14,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
-const { App, PASSWORD, Redis, findRedisServer, freePort, get, hasOpenssl, selfSigned, sleep, tlsArgs, waitFor } = require('./support');
+const { App, PASSWORD, Redis, freePort, get, hasOpenssl, selfSigned, sleep, tlsArgs, waitFor, redisServerOrSkip } = require('./support');
 const { DEFAULTS } = require('../../app/src/redis');
 
 // The app's default bound (server.js UNREACHABLE_READY_MS): these tests run with it.
@@ -67,13 +67,7 @@ describe('reference app when Redis fails hard (review M7, m2, m3)', function () 
   };
 
   before(function () {
-    const found = findRedisServer();
-    if (typeof found !== 'string') {
-      if (process.env.CI) throw new Error(found.error);
-      console.warn(`  skipped: ${found.error}`);
-      this.skip();
-    }
-    bin = found;
+    bin = redisServerOrSkip(this);
   });
 
   afterEach(async () => {

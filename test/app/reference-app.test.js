@@ -17,7 +17,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
-const { App, PASSWORD, Redis, findRedisServer, freePort, get, migrate, sleep, waitFor } = require('./support');
+const { App, PASSWORD, Redis, freePort, get, migrate, sleep, waitFor, redisServerOrSkip } = require('./support');
 
 describe('reference app (app/src) against a real redis-server', function () {
   this.timeout(60000);
@@ -28,13 +28,7 @@ describe('reference app (app/src) against a real redis-server', function () {
   const startApp = async (env) => { const app = await new App(env).start(); apps.push(app); return app; };
 
   before(async function () {
-    const found = findRedisServer();
-    if (typeof found !== 'string') {
-      if (process.env.CI) throw new Error(found.error);
-      console.warn(`  skipped: ${found.error}`);
-      this.skip();
-    }
-    bin = found;
+    bin = redisServerOrSkip(this);
     redis = new Redis(bin, await freePort());
     url = `redis://127.0.0.1:${redis.port}`;
   });

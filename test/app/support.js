@@ -53,6 +53,19 @@ function findRedisServer() {
   return { error: `no redis-server: not in $REDIS_SERVER or PATH, and local/images/build.sh host-redis failed: ${why}` };
 }
 
+/**
+ * For a suite's `before`: the redis-server binary, or the suite skipped with the reason; under
+ * CI a missing redis-server is a failure, never a skip.
+ */
+function redisServerOrSkip(ctx) {
+  const found = findRedisServer();
+  if (typeof found === 'string') return found;
+  if (process.env.CI) throw new Error(found.error);
+  console.warn(`  skipped: ${found.error}`);
+  ctx.skip();
+  return undefined;
+}
+
 // A redis-server with requirepass on a fixed port (so it can be stopped and started again).
 class Redis {
   constructor(bin, port) { this.bin = bin; this.port = port; this.proc = null; }
@@ -196,4 +209,4 @@ const hasOpenssl = () => spawnSync('openssl', ['version']).status === 0;
 // Redis args for a TLS-only listener on `port` with `cert`/`key` (no plaintext port).
 const tlsArgs = (port, cert, key) => ['--port', '0', '--tls-port', String(port), '--tls-cert-file', cert, '--tls-key-file', key, '--tls-auth-clients', 'no'];
 
-module.exports = { App, PASSWORD, Redis, findRedisServer, freePort, get, hasOpenssl, migrate, selfSigned, sleep, tlsArgs, waitFor };
+module.exports = { App, PASSWORD, Redis, findRedisServer, freePort, redisServerOrSkip, get, hasOpenssl, migrate, selfSigned, sleep, tlsArgs, waitFor };
