@@ -72,16 +72,18 @@ fi
 # One closing count over both runners: mocha's "N passing / N failing / N pending" and the chart's
 # "chart: N passed, N failed". A suite that could not even start counts as one failure. Skipped
 # (pending) tests are counted too: a host without the real node once printed "0 failed" with ~52
-# scenarios skipped (test audit 2026-12-07, finding 7); under CI any skip fails the run.
+# scenarios skipped (test audit 2026-12-07, finding 7). Under CI the full run (root, the real
+# node) fails on any skip; the offline run is what a non-root runner does, where the tests that
+# need root (a tmpfs mount, a scratch network namespace) skip by design: it prints their count.
 read -r passed bad skipped < <(awk '
   /^ *[0-9]+ passing/ { p += $1 }
   /^ *[0-9]+ failing/ { f += $1 }
-  /^ *[0-9]+ pending/ { s += $1 }
+  /^  [0-9]+ pending/ { s += $1 }  # mocha's own line only, not a nested run's (check-runner indents)
   /^chart: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
   /^workflows: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
   /^runner: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
   END { print p + 0, f + 0, s + 0 }' "$log")
-if ((skipped > 0)) && [[ -n ${CI:-} && ${CI:-} != false && ${CI:-} != 0 ]]; then
+if ((skipped > 0)) && [[ $mode == all && -n ${CI:-} && ${CI:-} != false && ${CI:-} != 0 ]]; then
   failed+=("CI=$CI and $skipped test(s) were skipped (pending): CI must run every test")
 fi
 if ((${#failed[@]})); then
