@@ -75,10 +75,11 @@ fi
 # scenarios skipped (test audit 2026-12-07, finding 7). Under CI the full run (root, the real
 # node) fails on any skip; the offline run is what a non-root runner does, where the tests that
 # need root (a tmpfs mount, a scratch network namespace) skip by design: it prints their count.
+# Only mocha's own pending line (two spaces) counts: check-runner.sh shows a nested run indented.
 read -r passed bad skipped < <(awk '
   /^ *[0-9]+ passing/ { p += $1 }
   /^ *[0-9]+ failing/ { f += $1 }
-  /^  [0-9]+ pending/ { s += $1 }  # mocha's own line only, not a nested run's (check-runner indents)
+  /^  [0-9]+ pending/ { s += $1 }
   /^chart: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
   /^workflows: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
   /^runner: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
