@@ -34,8 +34,9 @@ type Json = any;
 class NodeProcess {
     constructor(readonly pid: number, private readonly start: string) {}
 
+    /** The stand-in's ledger record (local/cluster/ledger.sh pidrec_write: pid, start time, exe, boot id). */
     static read(standinDir: string, index: number): NodeProcess {
-        const [pid, start] = fs.readFileSync(path.join(standinDir, `node${index}.pid`), "utf8").trim().split(/\s+/);
+        const [pid, start] = fs.readFileSync(path.join(standinDir, "ledger", "pids", `node${index}.pid`), "utf8").trim().split(/\s+/);
         return new NodeProcess(Number(pid), start);
     }
 
