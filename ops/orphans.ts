@@ -28,6 +28,14 @@ export const PLATFORM_OBJECTS: ReadonlyArray<{ readonly why: string; readonly te
     { why: "the API server's root CA, in every namespace", test: (o) => o.kind === "ConfigMap" && o.metadata?.name === "kube-root-ca.crt" },
     { why: "the namespace's default ServiceAccount", test: (o) => o.kind === "ServiceAccount" && o.metadata?.name === "default" },
     {
+        // Helm keeps a hook that did not succeed (hook-delete-policy hook-succeeded): a failed
+        // or interrupted revision's migration Job stays, and its logs are the post-mortem
+        // (docs/operations.md). The newest revision's hooks are compared; earlier ones are Helm's.
+        why: "a hook an earlier revision of this release left (Helm keeps a hook that did not succeed)",
+        test: (o, release) => !!o.metadata?.annotations?.["helm.sh/hook"] &&
+            (o.metadata?.labels?.["app.kubernetes.io/instance"] === release || o.metadata?.annotations?.["meta.helm.sh/release-name"] === release),
+    },
+    {
         why: "Helm's record of this release (one Secret per revision)",
         test: (o, release) => o.kind === "Secret" && o.type === "helm.sh/release.v1" && o.metadata?.labels?.owner === "helm" && o.metadata?.labels?.name === release,
     },
